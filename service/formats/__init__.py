@@ -1,0 +1,1 @@
+"""SDMX message formats: readers and writers, one module per format and version."""

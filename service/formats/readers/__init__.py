@@ -1,0 +1,1 @@
+"""Readers, one module per SDMX format family."""

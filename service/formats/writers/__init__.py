@@ -1,0 +1,1 @@
+"""Writers, one module per SDMX format and version."""
