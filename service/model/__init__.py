@@ -12,6 +12,7 @@ from service.model.base import (
     Localised,
     MaintainableArtefact,
     Ref,
+    Representation,
 )
 from service.model.itemschemes import (
     Agency,
@@ -37,7 +38,6 @@ from service.model.structures import (
     Group,
     Measure,
     ProvisionAgreement,
-    Representation,
 )
 from service.model.types import ARTEFACT_CLASSES, Artefact, StructureType, artefact_class
 

@@ -88,22 +88,27 @@ class DataStructure(
     def time_dimension(self) -> Dimension | None:
         return next((d for d in self.dimensions if d.kind == "time"), None)
 
+    @property
+    def components(self) -> tuple[Dimension | Attribute | Measure, ...]:
+        return (*self.dimensions, *self.attributes, *self.measures)
+
     def component(self, component_id: str) -> Dimension | Attribute | Measure | None:
-        for comp in (*self.dimensions, *self.attributes, *self.measures):
+        for comp in self.components:
             if comp.id == component_id:
                 return comp
         return None
 
     def references(self) -> Iterator[Ref]:
         seen: set[Ref] = set()
-        for comp in (*self.dimensions, *self.attributes, *self.measures):
+        for comp in self.components:
             concept_scheme = Ref(
                 cls="ConceptScheme",
                 agency=comp.concept.agency,
                 id=comp.concept.id,
                 version=comp.concept.version,
             )
-            for ref in (concept_scheme, comp.representation and comp.representation.enumeration):
+            rep = comp.representation
+            for ref in (concept_scheme, rep.enumeration if rep is not None else None):
                 if ref is not None and ref not in seen:
                     seen.add(ref)
                     yield ref
@@ -148,7 +153,9 @@ class ContentConstraint(
     def references(self) -> Iterator[Ref]:
         for ref in self.attachment:
             if ref.item is not None:
-                yield Ref(cls=_scheme_of(ref.cls), agency=ref.agency, id=ref.id, version=ref.version)
+                yield Ref(
+                    cls=_scheme_of(ref.cls), agency=ref.agency, id=ref.id, version=ref.version
+                )
             else:
                 yield ref
 

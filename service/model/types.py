@@ -65,8 +65,7 @@ class StructureType(enum.StrEnum):
 
 
 _BY_TYPE: dict[StructureType, type[Artefact]] = {
-    StructureType(cls.__struct_config__.tag): cls  # type: ignore[misc]
-    for cls in ARTEFACT_CLASSES
+    StructureType(str(cls.__struct_config__.tag)): cls for cls in ARTEFACT_CLASSES
 }
 _BY_SDMX_CLASS: dict[str, type[Artefact]] = {cls.sdmx_class: cls for cls in ARTEFACT_CLASSES}
 
@@ -79,4 +78,4 @@ def artefact_class(key: StructureType | str) -> type[Artefact]:
 
 
 def structure_type(artefact: Artefact) -> StructureType:
-    return StructureType(type(artefact).__struct_config__.tag)  # type: ignore[arg-type]
+    return StructureType(str(type(artefact).__struct_config__.tag))

@@ -1,0 +1,1 @@
+"""HTTP: routes, dependencies, middleware and exception handlers. FastAPI lives only here."""

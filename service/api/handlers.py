@@ -1,0 +1,70 @@
+"""Every error leaves as an SDMX error message with the standard code and HTTP status."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from service.api.errors import render_error
+from service.errors import (
+    NoResultsFound,
+    NotImplementedYet,
+    QuerySyntaxError,
+    SdmxError,
+)
+from service.settings import get_settings
+
+
+def error_response(request: Request, error: SdmxError) -> Response:
+    body, media_type = render_error(
+        error,
+        request.url.path,
+        request.headers.get("accept"),
+        request.query_params.get("format"),
+        get_settings().sender_id,
+    )
+    headers = {"Vary": "Accept, Accept-Language"}
+    if error.http_status == 405:
+        headers["Allow"] = "GET, HEAD, OPTIONS"
+    return Response(body, status_code=error.http_status, media_type=media_type, headers=headers)
+
+
+async def _sdmx_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, SdmxError)
+    return error_response(request, exc)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in exc.errors()
+    )
+    return error_response(request, QuerySyntaxError(problems or "invalid request"))
+
+
+class MethodNotAllowed(SdmxError):
+    code = 140
+    http_status = 405
+    title = "Method not allowed"
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    error: SdmxError
+    if exc.status_code == 404:
+        error = NoResultsFound(f"no resource at {request.url.path}; see /docs for the API")
+    elif exc.status_code == 405:
+        error = MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}")
+    elif exc.status_code == 501:
+        error = NotImplementedYet(str(exc.detail))
+    else:
+        error = QuerySyntaxError(str(exc.detail))
+    return error_response(request, error)
+
+
+def add_exception_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(SdmxError, _sdmx_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)

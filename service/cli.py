@@ -1,0 +1,198 @@
+"""The ``ilms`` command: serve, migrate, and load or regenerate the SDMX structures."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from service.settings import PROJECT_ROOT, Settings, get_settings
+
+if TYPE_CHECKING:
+    from service.storage.loader import LoadReport
+
+app = typer.Typer(help="ilms-sdmx: the SDMX service for ILO labour migration statistics.")
+db_app = typer.Typer(help="Database schema.")
+structures_app = typer.Typer(help="SDMX structural metadata.")
+app.add_typer(db_app, name="db")
+app.add_typer(structures_app, name="structures")
+
+out = Console()
+err = Console(stderr=True)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    )
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        err.print(f"[red]Configuration error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[red]Error:[/red] {message}")
+    return typer.Exit(1)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the store (ILMS_DATABASE_URL) to the latest schema."""
+    from service.db import make_engine
+    from service.storage.migrate import current_revision, upgrade
+
+    settings = _settings()
+    engine = make_engine(settings)
+    try:
+        upgrade(engine)
+        out.print(f"Store {engine.url.render_as_string()} at migration {current_revision(engine)}")
+    except Exception as exc:
+        raise _fail(f"could not migrate {engine.url.render_as_string()}: {exc}") from exc
+    finally:
+        engine.dispose()
+
+
+@structures_app.command("load")
+def structures_load(
+    paths: Annotated[list[Path], typer.Argument(help="SDMX-ML 2.1/3.0 structure files or folders")],
+) -> None:
+    """Load SDMX-ML 2.1 or 3.0 structure messages into the store (insert or replace)."""
+    from service.db import make_engine
+    from service.storage.migrate import upgrade
+
+    settings = _settings()
+    engine = make_engine(settings)
+    try:
+        upgrade(engine)
+        report = _load(engine, paths, replace=True)
+    finally:
+        engine.dispose()
+    out.print(
+        f"{report.files} files, {report.artefacts} artefacts: {report.inserted} inserted, "
+        f"{report.updated} updated, {report.unchanged} unchanged"
+    )
+    for note in report.skipped:
+        err.print(f"[yellow]skipped[/yellow] {note}")
+
+
+def _load(engine: Engine, paths: list[Path], *, replace: bool) -> LoadReport:
+    from service.formats.readers.sdmx_ml_structure import StructureReadError
+    from service.storage.loader import load_paths, structure_files
+
+    try:
+        files = structure_files(paths)
+    except FileNotFoundError as exc:
+        raise _fail(str(exc)) from exc
+    with _progress() as progress, Session(engine) as session:
+        task = progress.add_task("Reading structures", total=len(files))
+        try:
+            report = load_paths(
+                session, files, replace=replace, progress=lambda _p: progress.advance(task)
+            )
+            session.commit()
+        except StructureReadError as exc:
+            raise _fail(str(exc)) from exc
+    return report
+
+
+@structures_app.command("import-ilo")
+def structures_import_ilo(
+    source: Annotated[Path, typer.Argument(help="A real ILOSTAT SDMX-ML 2.1 structure message")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Where to write")] = PROJECT_ROOT
+    / "codelists",
+) -> None:
+    """Regenerate codelists/ (ILOSTAT's codelists and concept schemes) from an ILOSTAT message."""
+    from service.ilo_import import import_ilo
+
+    if not source.is_file():
+        raise _fail(f"no file at {source}")
+    written = import_ilo(source, out_dir)
+    out.print(f"Wrote {len(written)} files to {out_dir}")
+
+
+@structures_app.command("build-ilms")
+def structures_build_ilms(
+    codelists: Annotated[Path, typer.Option(help="The codelists folder")] = PROJECT_ROOT
+    / "codelists",
+    out_dir: Annotated[Path, typer.Option("--out", help="Where to write")] = PROJECT_ROOT / "dsd",
+) -> None:
+    """Regenerate dsd/ (the ILMS DSDs, dataflows, constraints, schemes) from the modelling."""
+    from service.ilms.build import write_dsd_dir
+
+    written = write_dsd_dir(codelists, out_dir)
+    out.print(f"Wrote {len(written)} files to {out_dir}")
+
+
+def prepare_store(settings: Settings) -> None:
+    """Migrate, then load the shipped structures that the store does not have yet."""
+    from service.db import make_engine
+    from service.storage.migrate import upgrade
+
+    engine = make_engine(settings)
+    try:
+        started = time.perf_counter()
+        upgrade(engine)
+        dirs = [d for d in settings.structure_dirs if d.is_dir()]
+        report = _load(engine, dirs, replace=False)
+        err.print(
+            f"Store ready in {time.perf_counter() - started:.1f}s "
+            f"({report.inserted} structures added, {report.unchanged} already there)"
+        )
+    finally:
+        engine.dispose()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 1,
+    prepare: Annotated[
+        bool, typer.Option(help="Migrate and load the shipped structures first")
+    ] = True,
+) -> None:
+    """Start the service (migrating and loading the shipped structures first)."""
+    import uvicorn
+
+    settings = _settings()
+    if prepare:
+        try:
+            prepare_store(settings)
+        except typer.Exit:
+            raise
+        except Exception as exc:
+            raise _fail(f"could not prepare the store: {exc}") from exc
+    err.print(f"Serving on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(
+        "service.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        log_level=settings.log_level.lower(),
+    )
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

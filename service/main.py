@@ -1,0 +1,52 @@
+"""The FastAPI application: lifespan (engine), middleware, routers and exception handlers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.middleware.gzip import GZipMiddleware
+
+from service import __version__
+from service.api import docs, health, notimplemented, structure
+from service.api.handlers import add_exception_handlers
+from service.api.middleware import SdmxHttpMiddleware
+from service.db import make_engine, session_factory
+from service.logging_setup import configure_logging
+from service.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application. ``settings`` defaults to the ``ILMS_*`` environment."""
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings)
+        app.state.engine = engine
+        app.state.sessionmaker = session_factory(engine)
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="ilms-sdmx",
+        version=__version__,
+        summary="SDMX REST service for the ILO International Labour Migration Statistics",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.dependency_overrides[get_settings] = lambda: settings
+    add_exception_handlers(app)
+    app.include_router(health.router)
+    app.include_router(docs.router)
+    app.include_router(structure.router)
+    app.include_router(notimplemented.router)
+    app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_minimum_size)
+    app.add_middleware(
+        SdmxHttpMiddleware, cors_origins=settings.cors_origins, sender=settings.sender_id
+    )
+    return app

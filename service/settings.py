@@ -1,0 +1,61 @@
+"""Service settings, read from ``ILMS_*`` environment variables and validated at start-up."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The project checkout (or image) root: where ``codelists/``, ``dsd/``, ``alembic/`` and
+#: ``openapi.yaml`` live. ILMS_HOME overrides it for non-editable installs (the Docker image).
+PROJECT_ROOT = Path(os.environ.get("ILMS_HOME") or Path(__file__).resolve().parents[1])
+
+_SCHEMES = ("sqlite", "sqlite+pysqlite", "postgresql+psycopg")
+
+
+class Settings(BaseSettings):
+    """Configuration. Every field can be set as ``ILMS_<FIELD>`` (e.g. ``ILMS_DATABASE_URL``)."""
+
+    model_config = SettingsConfigDict(env_prefix="ILMS_", extra="ignore")
+
+    #: The store. Default: an embedded SQLite file. ``postgresql+psycopg://…`` selects PostgreSQL.
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'ilms.db'}"
+    #: Connection pool size per worker process (PostgreSQL only).
+    pool_size: int = 5
+    max_overflow: int = 10
+    #: Folders of SDMX-ML structure messages loaded into a fresh store by ``ilms serve``.
+    structure_dirs: list[Path] = [PROJECT_ROOT / "codelists", PROJECT_ROOT / "dsd"]
+    #: The sender id in message headers.
+    sender_id: str = "ILO"
+    #: ``Access-Control-Allow-Origin``; ``*`` lets any web page read the (public) API.
+    cors_origins: list[str] = ["*"]
+    #: How many rendered structure responses each worker keeps (0 disables the cache).
+    response_cache_size: int = 512
+    #: Bodies smaller than this are not gzipped.
+    gzip_minimum_size: int = 1000
+    log_level: str = "INFO"
+    #: One JSON log line per request when true; plain text when false.
+    log_json: bool = True
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_scheme(cls, url: str) -> str:
+        scheme = url.split(":", 1)[0]
+        if scheme not in _SCHEMES:
+            raise ValueError(
+                f"ILMS_DATABASE_URL must start with one of {', '.join(s + '://' for s in _SCHEMES)}"
+                f"; got {scheme!r}. Example: postgresql+psycopg://user@127.0.0.1:5432/ilms"
+            )
+        return url
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Persistence: tables, repositories and the structure loader. All SQL lives here."""

@@ -1,0 +1,83 @@
+"""Render structure query results, with a per-process cache keyed on the store's fingerprint."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from threading import Lock
+
+from service.formats.base import Header, Lang
+from service.formats.media_types import STRUCTURE_WRITERS
+from service.model import Artefact
+from service.storage.structures import StructureRepository
+from service.usecases.structure import Selection, run
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    body: bytes
+    media_type: str
+    etag: str
+    last_modified: dt.datetime | None
+    language: str
+
+
+class ResponseCache:
+    """A small thread-safe LRU. Keys include the store fingerprint, so writes invalidate it."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, Rendered] = OrderedDict()
+        self._lock = Lock()
+
+    def get(self, key: Hashable) -> Rendered | None:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+            return hit
+
+    def put(self, key: Hashable, value: Rendered) -> None:
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+def render_structures(
+    repo: StructureRepository,
+    selection: Selection,
+    *,
+    request_key: Hashable,
+    media_type: str,
+    lang: Lang,
+    sender: str,
+    structure_url: Callable[[Artefact], str],
+    cache: ResponseCache,
+) -> Rendered:
+    """The response body for a structure query, from the cache when the store is unchanged."""
+    state = repo.state()
+    key = (state.tag, request_key, media_type, lang.preferred)
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    result = run(repo, selection, structure_url)
+    digest = hashlib.sha256(repr(key).encode()).hexdigest()
+    header = Header(id=f"IREF{digest[:16]}", prepared=dt.datetime.now(dt.UTC), sender=sender)
+    body = STRUCTURE_WRITERS[media_type].write_structures(
+        result.artefacts, header=header, lang=lang
+    )
+    rendered = Rendered(
+        body=body,
+        media_type=media_type,
+        etag=f'"{digest[:32]}"',
+        last_modified=state.last_modified,
+        language=lang.preferred[0] if lang.preferred else "en",
+    )
+    cache.put(key, rendered)
+    return rendered
