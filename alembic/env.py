@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from alembic import context
 from sqlalchemy import Connection
 
+from alembic import context
 from service.db import make_engine
 from service.settings import Settings
 from service.storage.tables import Base

@@ -9,7 +9,8 @@ from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
 from service import __version__
-from service.api import docs, health, notimplemented, structure
+from service.api import docs, health, notimplemented
+from service.api import structure as structure_api
 from service.api.handlers import add_exception_handlers
 from service.api.middleware import SdmxHttpMiddleware
 from service.db import make_engine, session_factory
@@ -43,7 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     add_exception_handlers(app)
     app.include_router(health.router)
     app.include_router(docs.router)
-    app.include_router(structure.router)
+    app.include_router(structure_api.router)
     app.include_router(notimplemented.router)
     app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_minimum_size)
     app.add_middleware(

@@ -9,7 +9,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("ILMS_SHARED", ROOT.parent / "shared"))
-ILO_SPECIMEN = SHARED / "specimens/ILO/ILO-codelist-CL_ECO-parentsandsiblings.2026-05-18.DECODED.xml"
+ILO_SPECIMEN_NAME = "ILO-codelist-CL_ECO-parentsandsiblings.2026-05-18.DECODED.xml"
+ILO_SPECIMEN = SHARED / "specimens" / "ILO" / ILO_SPECIMEN_NAME
+
 
 requires_shared = pytest.mark.skipif(
     not (SHARED / "ILMS.md").is_file(),

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.api.encoding import without_refused_gzip
 from service.api.errors import render_error
 from service.errors import InternalError
 
@@ -42,6 +43,9 @@ class SdmxHttpMiddleware:
         if scope["method"] == "OPTIONS" and headers.get("access-control-request-method"):
             await self._preflight(headers, send)
             return
+        encoding = headers.get("accept-encoding")
+        if encoding and "gzip" in encoding.lower():
+            _set_header(scope, b"accept-encoding", without_refused_gzip(encoding))
         request_id = headers.get("x-request-id") or uuid.uuid4().hex
         state: dict[str, Any] = {"status": 0, "bytes": 0, "started": False}
         start = time.perf_counter()
@@ -116,3 +120,9 @@ class SdmxHttpMiddleware:
                 "request_id": request_id,
             },
         )
+
+
+def _set_header(scope: Scope, name: bytes, value: str) -> None:
+    scope["headers"] = [(k, v) for k, v in scope["headers"] if k != name] + [
+        (name, value.encode("latin-1"))
+    ]

@@ -20,15 +20,20 @@ def not_implemented(api: str, resource: str) -> NotImplementedYet:
     )
 
 
-@router.api_route("/rest/v2/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
-def v2_other(path: str, request: Request) -> None:
+def v2_error(path: str, full_path: str) -> NotImplementedYet | NoResultsFound:
+    """The error for a v2 path no route serves: 501 for a standard resource, else 404."""
     resource = path.split("/", 1)[0]
     if resource in V2_OTHER:
-        raise not_implemented("v2", resource)
-    raise NoResultsFound(
-        f"no resource at {request.url.path}; SDMX REST v2 structure queries look like "
+        return not_implemented("v2", resource)
+    return NoResultsFound(
+        f"no resource at {full_path}; SDMX REST v2 structure queries look like "
         "/rest/v2/structure/{type}/{agency}/{id}/{version}"
     )
+
+
+@router.api_route("/rest/v2/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
+def v2_other(path: str, request: Request) -> None:
+    raise v2_error(path, request.url.path)
 
 
 @router.api_route("/rest/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from service.api.deps import SessionDep, SettingsDep
-from service.api.notimplemented import V1_OTHER, not_implemented
+from service.api.encoding import accepts_gzip
+from service.api.notimplemented import V1_OTHER, not_implemented, v2_error
 from service.errors import NotImplementedYet
 from service.formats.base import Lang
 from service.formats.media_types import STRUCTURE_WRITERS
@@ -88,6 +89,7 @@ def answer(
         request.query_params.get("format"),
         api,
         list(STRUCTURE_WRITERS),
+        fmt_version=request.query_params.get("formatVersion"),
     )
     lang = Lang(negotiate_language(request.headers.get("accept-language")) or ("en",))
     rendered = render_structures(
@@ -99,6 +101,7 @@ def answer(
         sender=settings.sender_id,
         structure_url=_structure_url(request, api),
         cache=_cache(settings.response_cache_size),
+        gzip_minimum_size=settings.gzip_minimum_size,
     )
     return conditional_response(request, rendered)
 
@@ -116,6 +119,10 @@ def conditional_response(request: Request, rendered: Rendered) -> Response:
         headers["Last-Modified"] = email.utils.format_datetime(rendered.last_modified, usegmt=True)
     if _not_modified(request, rendered):
         return Response(status_code=304, headers=headers)
+    if rendered.gzipped is not None and accepts_gzip(request.headers.get("accept-encoding")):
+        headers["Content-Encoding"] = "gzip"
+        headers["Vary"] += ", Accept-Encoding"
+        return Response(rendered.gzipped, media_type=rendered.media_type, headers=headers)
     return Response(rendered.body, media_type=rendered.media_type, headers=headers)
 
 
@@ -149,16 +156,20 @@ def v2_structure(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    structure_type: str,
-    agency: str | None = None,
-    resource_id: str | None = None,
-    version: str | None = None,
-    item: str | None = None,
     references: References = None,
     detail: Detail = None,
     format: Format = None,  # noqa: A002 - the SDMX parameter name
 ) -> Response:
-    query = parse_v2(structure_type, agency, resource_id, version, item, request.query_params)
+    """Path segments come from ``request.path_params``: the shorter paths lack the last ones."""
+    p = request.path_params
+    query = parse_v2(
+        p["structure_type"],
+        p.get("agency"),
+        p.get("resource_id"),
+        p.get("version"),
+        p.get("item"),
+        request.query_params,
+    )
     if query.as_of is not None:
         raise NotImplementedYet("asOf on structure queries: structures keep no history yet")
     return answer(request, session, settings, query, ApiVersion.V2)
@@ -179,36 +190,40 @@ def v1_structure(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    resource: str,
-    agency: str | None = None,
-    resource_id: str | None = None,
-    version: str | None = None,
-    item: str | None = None,
     references: References = None,
     detail: Detail = None,
     format: Format = None,  # noqa: A002 - the SDMX parameter name
 ) -> Response:
+    """Path segments come from ``request.path_params``: the shorter paths lack the last ones."""
+    p = request.path_params
+    resource = p["resource"]
     if resource in V1_OTHER:
         raise not_implemented("v1", resource)
-    query = parse_v1(resource, agency, resource_id, version, item, request.query_params)
+    if resource == "v2":  # a short /rest/v2/... path that no v2 route matched
+        raise v2_error(request.url.path.removeprefix("/rest/v2/"), request.url.path)
+    query = parse_v1(
+        resource,
+        p.get("agency"),
+        p.get("resource_id"),
+        p.get("version"),
+        p.get("item"),
+        request.query_params,
+    )
     return answer(request, session, settings, query, ApiVersion.V1)
 
 
-for _n, _path in enumerate(V2_PATHS):
-    router.add_api_route(
-        _path,
-        v2_structure,
-        methods=["GET", "HEAD"],
-        operation_id=f"v2_structure_{_n}",
-        summary="SDMX REST v2 structure query (SDMX 3.0)",
-        response_class=Response,
-    )
-for _n, _path in enumerate(V1_PATHS):
-    router.add_api_route(
-        _path,
-        v1_structure,
-        methods=["GET", "HEAD"],
-        operation_id=f"v1_structure_{_n}",
-        summary="SDMX REST v1 structure query (SDMX 2.1)",
-        response_class=Response,
-    )
+def _register(paths: list[str], endpoint: object, api: str, summary: str) -> None:
+    for n, path in enumerate(paths):
+        for method in ("GET", "HEAD"):
+            router.add_api_route(
+                path,
+                endpoint,  # type: ignore[arg-type]
+                methods=[method],
+                operation_id=f"{api}_structure_{method.lower()}_{n}",
+                summary=summary,
+                response_class=Response,
+            )
+
+
+_register(V2_PATHS, v2_structure, "v2", "SDMX REST v2 structure query (SDMX 3.0)")
+_register(V1_PATHS, v1_structure, "v1", "SDMX REST v1 structure query (SDMX 2.1)")

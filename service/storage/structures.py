@@ -172,8 +172,8 @@ class StructureRepository:
         count, last = self.session.execute(
             select(func.count(ArtefactRow.pk), func.max(ArtefactRow.updated_at))
         ).one()
-        if last is not None and last.tzinfo is None:
-            last = last.replace(tzinfo=dt.UTC)
+        if last is not None:  # SQLite gives naive UTC; PostgreSQL the session's offset
+            last = last.replace(tzinfo=dt.UTC) if last.tzinfo is None else last.astimezone(dt.UTC)
         return StoreState(int(count), last)
 
     def save(self, artefacts: Sequence[Artefact], *, replace: bool = True) -> SaveResult:

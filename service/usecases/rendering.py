@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import hashlib
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -23,6 +24,8 @@ class Rendered:
     etag: str
     last_modified: dt.datetime | None
     language: str
+    #: The body gzipped once, when it is worth it, so cache hits are not recompressed.
+    gzipped: bytes | None = None
 
 
 class ResponseCache:
@@ -59,6 +62,7 @@ def render_structures(
     sender: str,
     structure_url: Callable[[Artefact], str],
     cache: ResponseCache,
+    gzip_minimum_size: int = 1000,
 ) -> Rendered:
     """The response body for a structure query, from the cache when the store is unchanged."""
     state = repo.state()
@@ -78,6 +82,7 @@ def render_structures(
         etag=f'"{digest[:32]}"',
         last_modified=state.last_modified,
         language=lang.preferred[0] if lang.preferred else "en",
+        gzipped=gzip.compress(body, compresslevel=6) if len(body) >= gzip_minimum_size else None,
     )
     cache.put(key, rendered)
     return rendered

@@ -1,0 +1,1 @@
+"""The ILMS structures: module DSDs, table dataflows and constraints, providers, categories."""

@@ -1,0 +1,1 @@
+"""Framework-free parsing of SDMX REST requests: structure queries and content negotiation."""

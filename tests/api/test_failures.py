@@ -1,0 +1,45 @@
+"""What clients see when the service itself fails: SDMX errors with CORS, never a bare page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from lxml import etree
+
+from service.main import create_app
+from service.settings import Settings
+from service.storage.structures import StructureRepository
+
+
+def test_unexpected_exception_is_an_sdmx_500_with_cors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(self: StructureRepository) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(StructureRepository, "state", broken)
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'x.db'}", log_json=False))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/rest/codelist/ILO/CL_SEX", headers={"Origin": "https://a.org"})
+    assert response.status_code == 500
+    assert response.headers["access-control-allow-origin"] == "*"
+    error = etree.fromstring(response.content).find(".//{*}ErrorMessage")
+    assert error is not None
+    assert error.get("code") == "500"
+    assert b"disk on fire" not in response.content  # internals stay in the log
+
+
+def test_ready_is_503_on_an_unmigrated_store(tmp_path: Path) -> None:
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'empty.db'}", log_json=False))
+    with TestClient(app) as client:
+        assert client.get("/health").status_code == 200
+        response = client.get("/ready")
+    assert response.status_code == 503
+    assert "ilms db upgrade" in response.json()["detail"]
+
+
+def test_bad_database_url_is_refused_with_a_clear_message() -> None:
+    with pytest.raises(ValueError, match="ILMS_DATABASE_URL must start with"):
+        Settings(database_url="mysql://root@localhost/x")

@@ -1,0 +1,520 @@
+"""Contract test: ``openapi.yaml`` describes the routes, parameters, formats and errors the app has.
+
+The expectations come from the application (its routes, its writers, its error classes, its
+answers) and from the official sdmx-rest OpenAPI files, never from the YAML itself.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+import yaml
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from httpx import Response
+from jsonschema import Draft202012Validator
+from lxml import etree
+from sqlalchemy.orm import Session
+
+from service import __version__
+from service.api.notimplemented import V1_OTHER, V2_OTHER
+from service.db import make_engine
+from service.errors import (
+    InternalError,
+    NoResultsFound,
+    NotAcceptable,
+    NotImplementedYet,
+    QuerySyntaxError,
+    SdmxError,
+    SemanticError,
+)
+from service.formats.media_types import STRUCTURE_WRITERS
+from service.settings import PROJECT_ROOT, Settings
+from service.storage.loader import load_paths
+from service.storage.migrate import upgrade
+from tests.shared import ILO_SPECIMEN, SHARED, requires_shared
+
+SPEC_FILE = PROJECT_ROOT / "openapi.yaml"
+SPEC: dict[str, Any] = yaml.safe_load(SPEC_FILE.read_text(encoding="utf-8"))
+OFFICIAL_V1 = SHARED / "sdmx-standard/openapi/v1.5.0/sdmx-rest.yaml"
+OFFICIAL_V2 = SHARED / "sdmx-standard/openapi/v2.2.2/sdmx-rest.yaml"
+
+#: Paths documented for clients but answered by the catch-all routes, not by routes of their own.
+CATCH_ALL = "x-ilms-served-by"
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+PARAM_LOCATIONS = {"path", "query", "header", "cookie"}
+#: The errors the service answers structure queries with (the HTTP status is the class's).
+STRUCTURE_ERRORS: tuple[type[SdmxError], ...] = (
+    QuerySyntaxError,
+    SemanticError,
+    NoResultsFound,
+    NotAcceptable,
+    InternalError,
+    NotImplementedYet,
+)
+#: Response headers defined by HTTP or CORS rather than by this API: not documented per response.
+TRANSPORT_HEADERS = {
+    "content-type",
+    "content-length",
+    "content-encoding",
+    "date",
+    "server",
+    "access-control-allow-origin",
+    "access-control-expose-headers",
+}
+V1_PREFIX, V2_PREFIX = "/rest/", "/rest/v2/"
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def pointer(doc: dict[str, Any], ref: str) -> Any:
+    """The target of a local ``$ref`` (``#/a/b``), or KeyError."""
+    assert ref.startswith("#/"), f"only local references are used: {ref}"
+    node: Any = doc
+    for token in ref[2:].split("/"):
+        node = node[token.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+def resolve(node: Any, doc: dict[str, Any] = SPEC) -> Any:
+    while isinstance(node, dict) and "$ref" in node:
+        node = pointer(doc, node["$ref"])
+    return node
+
+
+def refs(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                yield value
+            else:
+                yield from refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from refs(value)
+
+
+def template_names(path: str) -> list[str]:
+    return re.findall(r"\{([^}/]+)\}", path)
+
+
+def operations(path: str, doc: dict[str, Any] = SPEC) -> dict[str, dict[str, Any]]:
+    item = doc["paths"][path]
+    return {m: item[m] for m in METHODS if m in item}
+
+
+def parameters(path: str, method: str, doc: dict[str, Any] = SPEC) -> dict[tuple[str, str], Any]:
+    """The parameters of an operation, path-level ones overridden by operation-level ones."""
+    item = doc["paths"][path]
+    merged: dict[tuple[str, str], Any] = {}
+    for raw in [*item.get("parameters", []), *item[method].get("parameters", [])]:
+        param = resolve(raw, doc)
+        merged[(param["name"], param["in"])] = param
+    return merged
+
+
+def served_paths() -> list[str]:
+    return [p for p in SPEC["paths"] if CATCH_ALL not in SPEC["paths"][p]]
+
+
+def catch_all_paths() -> list[str]:
+    return [p for p in SPEC["paths"] if CATCH_ALL in SPEC["paths"][p]]
+
+
+def structure_paths(prefix: str = V1_PREFIX) -> list[str]:
+    return [p for p in served_paths() if p.startswith(prefix)]
+
+
+def v1_structure_paths() -> list[str]:
+    return [p for p in structure_paths(V1_PREFIX) if not p.startswith(V2_PREFIX)]
+
+
+def v2_structure_paths() -> list[str]:
+    return structure_paths(V2_PREFIX)
+
+
+def query_param(paths: list[str], name: str) -> dict[str, Any]:
+    """The one definition of a query parameter shared by a family of structure paths."""
+    found = [parameters(p, m).get((name, "query")) for p in paths for m in operations(p)]
+    assert found, f"no operation among {paths}"
+    assert all(f is not None for f in found), f"'{name}' missing on some of {paths}"
+    distinct = {json.dumps(f, sort_keys=True) for f in found}
+    assert len(distinct) == 1, f"'{name}' is documented differently across {paths}"
+    return found[0]
+
+
+def enum_of(param: dict[str, Any]) -> list[str]:
+    schema = param["schema"]
+    return list(schema["items"]["enum"] if schema.get("type") == "array" else schema["enum"])
+
+
+def shortest(paths: list[str]) -> str:
+    return min(paths, key=lambda p: len(template_names(p)))
+
+
+def fill(path: str, values: dict[str, str]) -> str:
+    return re.sub(r"\{([^}/]+)\}", lambda m: quote(values[m.group(1)], safe=",+*~"), path)
+
+
+def example_of(param: dict[str, Any]) -> str:
+    schema = param.get("schema", {})
+    candidates = [param.get("example"), *schema.get("examples", []), *schema.get("enum", [])]
+    value = next((c for c in candidates if c is not None), None)
+    assert value is not None, f"path parameter '{param['name']}' has no example to try"
+    return ",".join(value) if isinstance(value, list) else str(value)
+
+
+def sdmx_error_code(response: Response) -> int:
+    """The SDMX error code of an error message, SDMX-JSON or SDMX-ML."""
+    media_type = response.headers["content-type"]
+    assert media_type in STRUCTURE_WRITERS, f"error in an undocumented format: {media_type}"
+    if "json" in media_type:
+        return int(response.json()["errors"][0]["code"])
+    root = etree.fromstring(response.content)
+    codes = root.xpath("//*[local-name()='ErrorMessage']/@code")
+    assert codes, response.text
+    return int(codes[0])
+
+
+def official(path: Path) -> dict[str, Any]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+# --- fixtures --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
+    from service.main import create_app
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('openapi-app') / 'x.db'}"
+    return create_app(Settings(database_url=url, log_json=False, log_level="WARNING"))
+
+
+@pytest.fixture(scope="module")
+def app_paths(app: FastAPI) -> dict[str, Any]:
+    return app.openapi()["paths"]
+
+
+def _client(settings: Settings) -> Iterator[TestClient]:
+    from service.main import create_app
+
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def empty_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """A client of an app whose store is migrated but holds nothing: every query is a 404."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('openapi-empty') / 'x.db'}"
+    settings = Settings(database_url=url, log_json=False, log_level="WARNING")
+    engine = make_engine(settings)
+    upgrade(engine)
+    engine.dispose()
+    yield from _client(settings)
+
+
+@pytest.fixture(scope="module")
+def loaded_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """A client of an app whose store holds the ILO codelist specimen."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('openapi-loaded') / 'x.db'}"
+    settings = Settings(database_url=url, log_json=False, log_level="WARNING")
+    engine = make_engine(settings)
+    upgrade(engine)
+    with Session(engine) as session:
+        load_paths(session, [ILO_SPECIMEN])
+        session.commit()
+    engine.dispose()
+    yield from _client(settings)
+
+
+# --- the document is a valid OpenAPI 3.1 description -------------------------------------------
+
+
+def test_is_openapi_3_1_with_the_service_identity(app: FastAPI) -> None:
+    assert SPEC["openapi"] == "3.1.0"
+    assert SPEC["info"]["title"] == app.title
+    assert SPEC["info"]["version"] == __version__
+    assert SPEC["info"].get("description", "").strip()
+    assert [s["url"] for s in SPEC["servers"]] == ["/"]
+    assert isinstance(SPEC["paths"], dict)
+    assert SPEC["paths"]
+
+
+def test_every_ref_resolves_and_every_component_is_used() -> None:
+    used = set()
+    for ref in refs(SPEC):
+        try:
+            pointer(SPEC, ref)
+        except (KeyError, TypeError) as exc:
+            pytest.fail(f"$ref {ref} does not resolve ({exc!r})")
+        used.add(ref)
+    defined = {
+        f"#/components/{kind}/{name}"
+        for kind, entries in SPEC["components"].items()
+        for name in entries
+    }
+    assert defined - used == set(), "components defined but never referenced"
+
+
+def test_operations_are_well_formed() -> None:
+    tags = {t["name"] for t in SPEC["tags"]}
+    operation_ids: list[str] = []
+    for path in SPEC["paths"]:
+        assert path.startswith("/"), path
+        ops = operations(path)
+        assert ops, f"{path} has no operation"
+        for method, op in ops.items():
+            where = f"{method.upper()} {path}"
+            operation_ids.append(op["operationId"])
+            assert set(op.get("tags", [])) <= tags, f"{where}: undeclared tag"
+            assert op["responses"], f"{where}: no responses"
+            for status, response in op["responses"].items():
+                assert re.fullmatch(r"[1-5](\d\d|XX)|default", str(status)), f"{where}: {status}"
+                assert resolve(response)["description"].strip(), f"{where} {status}: description"
+            raw = [*SPEC["paths"][path].get("parameters", []), *op.get("parameters", [])]
+            for param in (resolve(p) for p in raw):
+                assert param["in"] in PARAM_LOCATIONS, f"{where}: {param}"
+                assert ("schema" in param) != ("content" in param), f"{where}: {param['name']}"
+                if param["in"] == "path":
+                    assert param.get("required") is True, f"{where}: {param['name']} required"
+                if param["in"] == "header":
+                    # OpenAPI ignores header parameters with these names.
+                    assert param["name"].lower() not in {"accept", "content-type", "authorization"}
+    duplicates = {i for i in operation_ids if operation_ids.count(i) > 1}
+    assert not duplicates, f"operationId not unique: {duplicates}"
+
+
+def test_path_templates_and_path_parameters_agree() -> None:
+    for path in SPEC["paths"]:
+        names = template_names(path)
+        assert len(names) == len(set(names)), f"{path} repeats a parameter"
+        for method in operations(path):
+            declared = {name for name, where in parameters(path, method) if where == "path"}
+            assert declared == set(names), f"{method.upper()} {path}: declared {declared}"
+
+
+def test_schemas_are_valid_json_schema() -> None:
+    schemas = list(SPEC["components"]["schemas"].values())
+    schemas += [p["schema"] for p in SPEC["components"]["parameters"].values()]
+    schemas += [h["schema"] for h in SPEC["components"]["headers"].values()]
+    for response in SPEC["components"]["responses"].values():
+        schemas += [m["schema"] for m in response.get("content", {}).values()]
+    for schema in schemas:
+        Draft202012Validator.check_schema(schema)
+
+
+# --- the document and the application agree ----------------------------------------------------
+
+
+def test_documented_routes_are_the_app_routes(app_paths: dict[str, Any]) -> None:
+    app_ops = {(p, m) for p, item in app_paths.items() for m in item if m in METHODS}
+    documented = {(p, m) for p in served_paths() for m in operations(p)}
+    assert {m for _, m in app_ops} >= {"get"}
+    assert app_ops - documented == set(), "app routes missing from openapi.yaml"
+    assert documented - app_ops == set(), "documented routes the app does not have"
+
+
+def test_app_query_parameters_are_documented(app_paths: dict[str, Any]) -> None:
+    """Every query parameter a route takes is documented for it (a path segment of a longer
+    route must not be accepted as a query parameter of a shorter one either)."""
+    undocumented: dict[str, list[str]] = {}
+    for path, item in app_paths.items():
+        for method, op in item.items():
+            taken = {p["name"] for p in op.get("parameters", []) if p["in"] == "query"}
+            documented = {name for name, where in parameters(path, method) if where == "query"}
+            if taken - documented:
+                undocumented[f"{method.upper()} {path}"] = sorted(taken - documented)
+    assert undocumented == {}, "app routes take query parameters openapi.yaml does not document"
+
+
+def test_catch_all_paths_are_the_unimplemented_resources() -> None:
+    by_api: dict[str, set[str]] = {"v1": set(), "v2": set()}
+    for path in catch_all_paths():
+        assert SPEC["paths"][path][CATCH_ALL] == "catch-all"
+        api, rest = (
+            ("v2", path[len(V2_PREFIX) :])
+            if path.startswith(V2_PREFIX)
+            else (
+                "v1",
+                path[len(V1_PREFIX) :],
+            )
+        )
+        by_api[api].add(rest.split("/", 1)[0])
+        for method, op in operations(path).items():
+            assert str(NotImplementedYet.http_status) in op["responses"], f"{method} {path}"
+    assert by_api["v1"] == set(V1_OTHER)
+    assert by_api["v2"] == set(V2_OTHER)
+
+
+@pytest.mark.parametrize("path", catch_all_paths())
+def test_catch_all_paths_answer_501(empty_client: TestClient, path: str) -> None:
+    values = {
+        name: example_of(p)
+        for (name, where), p in parameters(path, "get").items()
+        if where == "path"
+    }
+    response = empty_client.get(fill(path, values))
+    assert response.status_code == NotImplementedYet.http_status, response.text
+    assert sdmx_error_code(response) == NotImplementedYet.code
+
+
+def test_structure_formats_are_the_writers() -> None:
+    writers = set(STRUCTURE_WRITERS)
+    for path in structure_paths():
+        for method, op in operations(path).items():
+            for status, raw in op["responses"].items():
+                content = set(resolve(raw).get("content", {}))
+                if status == "200" and method == "get":
+                    assert content == writers, f"GET {path} 200"
+                elif str(status).startswith(("4", "5")):
+                    # Errors are written by the same writers, in the negotiated format.
+                    assert content == writers, f"{method.upper()} {path} {status}"
+                else:
+                    assert content == set(), f"{method.upper()} {path} {status} has a body"
+
+
+def test_structure_errors_are_documented() -> None:
+    for path in structure_paths():
+        for method, op in operations(path).items():
+            for error in STRUCTURE_ERRORS:
+                where = f"{method.upper()} {path} {error.http_status}"
+                assert str(error.http_status) in op["responses"], where
+                description = resolve(op["responses"][str(error.http_status)])["description"]
+                assert str(error.code) in description, f"{where}: SDMX code {error.code}"
+            assert "304" in op["responses"], f"{method.upper()} {path}: conditional requests"
+
+
+def test_served_structure_types_are_the_documented_ones(empty_client: TestClient) -> None:
+    """Every documented type is served (empty store: 404, not 400 or 501)."""
+    for paths in (v1_structure_paths(), v2_structure_paths()):
+        path = shortest(paths)
+        (name,) = template_names(path)
+        values = enum_of(parameters(path, "get")[(name, "path")])
+        for value in values:
+            response = empty_client.get(fill(path, {name: value}))
+            assert response.status_code == NoResultsFound.http_status, (value, response.text)
+            assert sdmx_error_code(response) == NoResultsFound.code
+
+
+def test_documented_query_values_are_accepted(empty_client: TestClient) -> None:
+    v1_path, v2_path = shortest(v1_structure_paths()), shortest(v2_structure_paths())
+    v1_url = fill(v1_path, {template_names(v1_path)[0]: "codelist"})
+    v2_url = fill(v2_path, {template_names(v2_path)[0]: "codelist"})
+    for url, paths in ((v1_url, v1_structure_paths()), (v2_url, v2_structure_paths())):
+        for name in ("references", "detail"):
+            for value in enum_of(query_param(paths, name)):
+                response = empty_client.get(url, params={name: value})
+                assert response.status_code == NoResultsFound.http_status, (url, name, value)
+        for media_type in STRUCTURE_WRITERS:
+            by_format = empty_client.get(url, params={"format": media_type})
+            by_accept = empty_client.get(url, headers={"Accept": media_type})
+            assert by_format.headers["content-type"] == media_type, (url, media_type)
+            assert by_accept.headers["content-type"] == media_type, (url, media_type)
+    # What v2 documents beyond v1 is refused by v1.
+    for name in ("references", "detail"):
+        v1_values = set(enum_of(query_param(v1_structure_paths(), name)))
+        v2_only = set(enum_of(query_param(v2_structure_paths(), name))) - v1_values
+        for value in sorted(v2_only):
+            response = empty_client.get(v1_url, params={name: value})
+            assert response.status_code == QuerySyntaxError.http_status, (name, value)
+            assert sdmx_error_code(response) == QuerySyntaxError.code
+
+
+@requires_shared
+def test_live_responses_use_documented_headers(loaded_client: TestClient) -> None:
+    """A real 200 (GET and HEAD) and 304 send only the headers documented for them."""
+    for paths in (v1_structure_paths(), v2_structure_paths()):
+        path = next(p for p in paths if len(template_names(p)) == 3)
+        url = fill(
+            path, dict(zip(template_names(path), ("codelist", "ILO", "CL_ECO"), strict=True))
+        )
+        ops = operations(path)
+        for method in ops:
+            response = loaded_client.request(method.upper(), url)
+            assert response.status_code == 200, (method, url, response.text)
+            assert response.headers["content-type"] in STRUCTURE_WRITERS
+            documented = {h.lower() for h in resolve(ops[method]["responses"]["200"])["headers"]}
+            assert set(response.headers) - TRANSPORT_HEADERS <= documented, (method, url)
+            etag = response.headers["etag"]
+            cached = loaded_client.request(method.upper(), url, headers={"If-None-Match": etag})
+            assert cached.status_code == 304, (method, url)
+            documented = {h.lower() for h in resolve(ops[method]["responses"]["304"])["headers"]}
+            assert set(cached.headers) - TRANSPORT_HEADERS <= documented, (method, url)
+
+
+def test_served_openapi_yaml_is_the_file(empty_client: TestClient) -> None:
+    response = empty_client.get("/openapi.yaml")
+    assert response.status_code == 200
+    assert response.content == SPEC_FILE.read_bytes()
+
+
+# --- the document and the official sdmx-rest OpenAPI files agree ----------------------------
+
+
+@requires_shared
+def test_v1_enums_follow_sdmx_rest_1_5_0() -> None:
+    spec = official(OFFICIAL_V1)
+    components = spec["components"]["parameters"]
+    ours_refs = query_param(v1_structure_paths(), "references")
+    ours_detail = query_param(v1_structure_paths(), "detail")
+    path = shortest(v1_structure_paths())
+    types = enum_of(parameters(path, "get")[(template_names(path)[0], "path")])
+
+    theirs_refs = components["references"]["schema"]
+    assert set(enum_of(ours_refs)) >= set(theirs_refs["enum"])
+    assert set(enum_of(ours_refs)) - set(theirs_refs["enum"]) <= set(types)
+    assert ours_refs["schema"]["default"] == theirs_refs["default"]
+
+    theirs_detail = components["structDetail"]["schema"]
+    assert set(enum_of(ours_detail)) == set(theirs_detail["enum"])
+    assert ours_detail["schema"]["default"] == theirs_detail["default"]
+
+    official_types = {p.strip("/").split("/", 1)[0] for p in spec["paths"]}
+    assert set(types) <= official_types
+
+
+@requires_shared
+def test_unserved_standard_types_answer_501(empty_client: TestClient) -> None:
+    v1_spec, v2_spec = official(OFFICIAL_V1), official(OFFICIAL_V2)
+    v1_types = {p.strip("/").split("/", 1)[0] for p in v1_spec["paths"]} - V1_OTHER
+    v2_types = set(v2_spec["components"]["parameters"]["structureType"]["schema"]["enum"])
+    for paths, standard in ((v1_structure_paths(), v1_types), (v2_structure_paths(), v2_types)):
+        path = shortest(paths)
+        (name,) = template_names(path)
+        documented = set(enum_of(parameters(path, "get")[(name, "path")]))
+        for value in sorted(standard - documented):
+            response = empty_client.get(fill(path, {name: value}))
+            assert response.status_code == NotImplementedYet.http_status, (value, response.text)
+            assert sdmx_error_code(response) == NotImplementedYet.code
+
+
+@requires_shared
+def test_v2_enums_follow_sdmx_rest_2_2_2() -> None:
+    spec = official(OFFICIAL_V2)
+    components = spec["components"]["parameters"]
+    ours_refs = query_param(v2_structure_paths(), "references")
+    ours_detail = query_param(v2_structure_paths(), "detail")
+    path = shortest(v2_structure_paths())
+    types = enum_of(parameters(path, "get")[(template_names(path)[0], "path")])
+
+    theirs_refs = components["references"]
+    assert set(enum_of(ours_refs)) >= set(enum_of(theirs_refs))
+    assert set(enum_of(ours_refs)) - set(enum_of(theirs_refs)) <= set(types)
+    assert (ours_refs.get("style"), ours_refs.get("explode")) == (
+        theirs_refs.get("style"),
+        theirs_refs.get("explode"),
+    )
+
+    theirs_detail = components["structDetail"]["schema"]
+    assert set(enum_of(ours_detail)) == set(theirs_detail["enum"])
+    assert ours_detail["schema"]["default"] == theirs_detail["default"]
+
+    assert set(types) <= set(components["structureType"]["schema"]["enum"])
