@@ -24,8 +24,8 @@ structures_app = typer.Typer(help="SDMX structural metadata.")
 app.add_typer(db_app, name="db")
 app.add_typer(structures_app, name="structures")
 
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _progress() -> Progress:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.api.errors import render_error
@@ -13,8 +16,11 @@ from service.errors import (
     NotImplementedYet,
     QuerySyntaxError,
     SdmxError,
+    ServiceUnavailable,
 )
 from service.settings import get_settings
+
+log = logging.getLogger("ilms.errors")
 
 
 def error_response(request: Request, error: SdmxError) -> Response:
@@ -64,7 +70,15 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error_response(request, error)
 
 
+async def _store_error(request: Request, exc: Exception) -> Response:
+    log.error("store error: %s", exc)
+    return error_response(
+        request, ServiceUnavailable("the data store is unavailable; try again shortly")
+    )
+
+
 def add_exception_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(OperationalError, _store_error)
     app.add_exception_handler(SdmxError, _sdmx_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -1,8 +1,8 @@
 """Namespaces, tag helpers and shared element builders for SDMX-ML 2.1 and 3.0 messages.
 
 Every SDMX-ML namespace string lives here. The element builders are the parts that SDMX-ML
-2.1 and 3.0 spell the same way (header, localised texts, error messages); the writers in
-``service.formats.writers`` build everything else.
+2.1 and 3.0 spell the same way (header, error message, names and annotations, text formats,
+time ranges, category nesting); the writers in ``service.formats.writers`` do the rest.
 """
 
 from __future__ import annotations
@@ -224,11 +224,12 @@ def new_message(ns: Namespaces, root_tag: str, header: Header) -> etree._Element
 def error_message(ns: Namespaces, error: SdmxError) -> bytes:
     """A ``message:Error`` message: one ``ErrorMessage`` with the code and a ``common:Text``.
 
-    SDMX-ML 2.1 and 3.0 both define ``Error`` without a header.
+    SDMX-ML 2.1 and 3.0 both define ``Error`` without a header. The text has no ``xml:lang``:
+    it is English, the XSD default, and pysdmx then reports it as plain text.
     """
-    root = etree.Element(ns.m("Error"), nsmap=ns.nsmap)
+    root = etree.Element(ns.m("Error"), nsmap={"message": ns.message, "common": ns.common})
     el = etree.SubElement(root, ns.m("ErrorMessage"), {"code": str(error.code)})
-    etree.SubElement(el, ns.c("Text"), {XML_LANG: DEFAULT_LANG}).text = error.message
+    etree.SubElement(el, ns.c("Text")).text = error.message
     return to_bytes(root)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -43,3 +44,42 @@ def test_ready_is_503_on_an_unmigrated_store(tmp_path: Path) -> None:
 def test_bad_database_url_is_refused_with_a_clear_message() -> None:
     with pytest.raises(ValueError, match="ILMS_DATABASE_URL must start with"):
         Settings(database_url="mysql://root@localhost/x")
+
+
+def test_one_structured_log_line_per_request(tmp_path: Path) -> None:
+    import logging
+
+    from service.logging_setup import JsonFormatter
+
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'log.db'}"))
+    keep = Keep()
+    logging.getLogger("ilms").addHandler(keep)
+    try:
+        with TestClient(app) as client:
+            client.get("/health?probe=1", headers={"X-Request-ID": "abc123"})
+            client.get("/no/such/page")
+    finally:
+        logging.getLogger("ilms").removeHandler(keep)
+    access = [r for r in records if r.name == "ilms.access"]
+    assert len(access) == 2
+    line = json.loads(JsonFormatter().format(access[0]))
+    assert line["path"] == "/health"
+    assert line["query"] == "probe=1"
+    assert line["status"] == 200
+    assert line["request_id"] == "abc123"
+    assert line["duration_ms"] >= 0
+    assert json.loads(JsonFormatter().format(access[1]))["status"] == 404
+
+
+def test_store_failure_is_503_service_unavailable(tmp_path: Path) -> None:
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'unmigrated.db'}"))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/rest/v2/structure/codelist/ILO/CL_SEX")
+    assert response.status_code == 503
+    assert response.json()["errors"][0]["code"] == 503
