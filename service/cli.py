@@ -23,6 +23,8 @@ db_app = typer.Typer(help="Database schema.")
 structures_app = typer.Typer(help="SDMX structural metadata.")
 app.add_typer(db_app, name="db")
 app.add_typer(structures_app, name="structures")
+token_app = typer.Typer(help="API tokens for writing (data providers and admins).")
+app.add_typer(token_app, name="token")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -138,6 +140,98 @@ def structures_build_ilms(
 
     written = write_dsd_dir(codelists, out_dir)
     out.print(f"Wrote {len(written)} files to {out_dir}")
+
+
+def _session() -> Session:
+    from service.db import make_engine
+    from service.storage.migrate import upgrade
+
+    engine = make_engine(_settings())
+    upgrade(engine)
+    return Session(engine, expire_on_commit=False)
+
+
+def _check_provider(session: Session, provider: str) -> None:
+    """``AGENCY:PROVIDER_ID`` must name a data provider in a stored data provider scheme."""
+    from service.model import DataProviderScheme
+    from service.model.types import StructureType
+    from service.storage.structures import StructureRepository
+
+    agency, _, provider_id = provider.partition(":")
+    if not agency or not provider_id:
+        raise _fail(f"--provider takes AGENCY:PROVIDER_ID (e.g. ILO:THA), not {provider!r}")
+    repo = StructureRepository(session)
+    entries = [e for e in repo.index([StructureType.DATAPROVIDERSCHEME]) if e.agency == agency]
+    for scheme in repo.load(entries).values():
+        if isinstance(scheme, DataProviderScheme) and scheme.item(provider_id) is not None:
+            return
+    raise _fail(f"no data provider {provider_id} in {agency}'s data provider scheme")
+
+
+@token_app.command("create")
+def token_create(
+    provider: Annotated[
+        str | None, typer.Option(help="The data provider it acts for: AGENCY:PROVIDER_ID")
+    ] = None,
+    admin: Annotated[bool, typer.Option("--admin", help="An admin token")] = False,
+    label: Annotated[str | None, typer.Option(help="A note to recognise it by")] = None,
+) -> None:
+    """Create a token; it is printed once, alone on the last line of standard output."""
+    from service.storage.tokens import TokenRepository
+
+    if admin == (provider is not None):
+        raise _fail("give exactly one of --provider AGENCY:PROVIDER_ID or --admin")
+    session = _session()
+    try:
+        if provider is not None:
+            _check_provider(session, provider)
+        token, row = TokenRepository(session).create(provider=provider, is_admin=admin, label=label)
+        session.commit()
+    finally:
+        session.close()
+    who = "admin" if admin else f"provider {provider}"
+    err.print(
+        f"Created token {row.prefix}… for {who}. Keep it: it is not stored and not shown again."
+    )
+    print(token)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token: Annotated[
+        str, typer.Argument(help="The token, or its prefix as `ilms token list` shows")
+    ],
+) -> None:
+    """Revoke a token (given whole, or by its prefix)."""
+    from service.storage.tokens import TokenRepository
+
+    session = _session()
+    try:
+        count = TokenRepository(session).revoke(token)
+        session.commit()
+    finally:
+        session.close()
+    if count == 0:
+        raise _fail("no active token matches")
+    out.print(f"Revoked {count} token{'s' if count > 1 else ''}.")
+
+
+@token_app.command("list")
+def token_list() -> None:
+    """List tokens (prefix, who, created, revoked): never the tokens themselves."""
+    from service.storage.tokens import TokenRepository
+
+    session = _session()
+    try:
+        rows = TokenRepository(session).list()
+    finally:
+        session.close()
+    for row in rows:
+        who = "admin" if row.is_admin else row.provider
+        state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
+        out.print(
+            f"{row.prefix}  {who}  created {row.created_at:%Y-%m-%d}  {state}  {row.label or ''}"
+        )
 
 
 def prepare_store(settings: Settings) -> None:

@@ -185,7 +185,11 @@ def build_dsd(info: ModuleInfo) -> DataStructure:
             "flujo de datos restringido a sus códigos, con el total de una clasificación "
             "cuando no la utiliza.",
         ),
-        annotations=(_module_annotation(info.module),),
+        annotations=(
+            # ILOSTAT's limit on free-text attributes (SOURCE, NOTE_*), as in ILO:IMF_ILOSTAT.
+            Annotation(id="@SDMX", title="1024", type="MAXTEXTATTRIBUTELENGTH"),
+            _module_annotation(info.module),
+        ),
         dimensions=tuple(_dimension(d, i) for i, d in enumerate(dsd_dimension_ids(info), start=1)),
         attributes=ATTRIBUTES,
         measures=(Measure(id="OBS_VALUE", concept=_concept(_CS_ILOSTAT, "OBS_VALUE")),),

@@ -3,6 +3,8 @@
 One model for every SDMX version: the differences between SDMX-ML 2.1, SDMX-ML 3.0 and the
 SDMX-JSON flavours live only in ``service/formats``. Every class is a frozen msgspec Struct, so
 artefacts are immutable, cheap to build and round-trip losslessly through JSON for storage.
+URNs are built and parsed in ``service.model.urn`` (``urn`` itself is imported from there: as a
+name of this package it would hide the module).
 """
 
 from service.model.base import (
@@ -40,6 +42,7 @@ from service.model.structures import (
     ProvisionAgreement,
 )
 from service.model.types import ARTEFACT_CLASSES, Artefact, StructureType, artefact_class
+from service.model.urn import parse_urn, ref_urn
 
 __all__ = [
     "ARTEFACT_CLASSES",
@@ -74,4 +77,6 @@ __all__ = [
     "Representation",
     "StructureType",
     "artefact_class",
+    "parse_urn",
+    "ref_urn",
 ]

@@ -91,10 +91,9 @@ class MaintainableArtefact(
 
     @property
     def urn(self) -> str:
-        return (
-            f"urn:sdmx:org.sdmx.infomodel.{self.package}.{self.sdmx_class}="
-            f"{self.agency}:{self.id}({self.version})"
-        )
+        from service.model.urn import urn  # service.model.urn builds on this module
+
+        return urn(self.sdmx_class, self.agency, self.id, self.version)
 
     def ref(self) -> Ref:
         return Ref(cls=self.sdmx_class, agency=self.agency, id=self.id, version=self.version)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -40,6 +39,7 @@ from service.model import (
     Ref,
     Representation,
 )
+from service.model.urn import parse_urn as parse_model_urn
 
 SdmxMlVersion = Literal["2.1", "3.0"]
 
@@ -49,10 +49,6 @@ _MESSAGE_NS: dict[str, SdmxMlVersion] = {
     f"{_NS_PREFIX}v3_0/message}}": "3.0",
 }
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-_URN = re.compile(
-    r"^urn:sdmx:org\.sdmx\.infomodel\.(?P<package>[A-Za-z]+)\.(?P<cls>[A-Za-z]+)="
-    r"(?P<agency>[^:]+):(?P<id>[^()]+)\((?P<version>[^()]*)\)(?:\.(?P<item>.+))?$"
-)
 #: The class a 2.1 ``<Ref>`` without ``class`` points to, by the element that holds it.
 _DEFAULT_CLASS = {
     "ConceptIdentity": "Concept",
@@ -114,17 +110,15 @@ def read_structures(source: bytes | Path) -> StructureReadResult:
 
 
 def parse_urn(urn: str) -> Ref:
-    """A model reference from an SDMX URN (``urn:sdmx:org.sdmx.infomodel.<package>.<Class>=``)."""
-    match = _URN.match(urn.strip())
-    if match is None:
-        raise StructureReadError(f"{urn!r} is not an SDMX artefact URN")
-    return Ref(
-        cls=match["cls"],
-        agency=match["agency"],
-        id=match["id"],
-        version=match["version"],
-        item=match["item"],
-    )
+    """A model reference from an SDMX URN (``urn:sdmx:org.sdmx.infomodel.<package>.<Class>=``).
+
+    Raises:
+        StructureReadError: when ``urn`` is not an SDMX artefact or item URN.
+    """
+    try:
+        return parse_model_urn(urn)
+    except ValueError as exc:
+        raise StructureReadError(str(exc)) from None
 
 
 def _parse(data: bytes) -> _Element:

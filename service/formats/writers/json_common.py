@@ -1,10 +1,11 @@
 """Module for the parts SDMX-JSON 1.0 and 2.0.0 structure messages share.
 
 Both versions build plain dicts and lists and encode them once with msgspec. What differs
-between the versions is declared as class attributes of :class:`StructureBuilder` (or
-overridden in the version's subclass): the schema URL, the URN class names, the text format
-keys, ``isFinal``, annotation values and the version-specific artefacts (data structures,
-constraints, provision agreements).
+between the versions is declared as class attributes of :class:`StructureBuilder` (the schema
+URL, the URN class names, the text format keys, ``isFinal``, annotation values, key names and
+the dimension list's shape) or written by the version's subclass (attributes, measures,
+groups, constraint attachments and cube regions). :class:`SdmxJsonStructureWriter` is the
+writer around a version's builder.
 
 A builder holds the state of one message (the languages seen so far), so every call of a
 writer makes its own builder: writers stay stateless and thread-safe.
@@ -48,6 +49,7 @@ from service.model import (
     DataProviderScheme,
     DataStructure,
     Dimension,
+    Group,
     Item,
     ItemScheme,
     Localised,
@@ -57,52 +59,12 @@ from service.model import (
     Ref,
     Representation,
 )
+from service.model.urn import ITEM_CLASSES
+from service.model.urn import ref_urn as model_ref_urn
+from service.model.urn import urn as model_urn
 
 #: A JSON object under construction.
 JsonObj = dict[str, Any]
-
-#: The URN package of every SDMX class a reference can name.
-PACKAGES: Mapping[str, str] = {
-    "Agency": "base",
-    "AgencyScheme": "base",
-    "DataConsumer": "base",
-    "DataConsumerScheme": "base",
-    "DataProvider": "base",
-    "DataProviderScheme": "base",
-    "OrganisationUnit": "base",
-    "OrganisationUnitScheme": "base",
-    "Code": "codelist",
-    "Codelist": "codelist",
-    "HierarchicalCodelist": "codelist",
-    "Hierarchy": "codelist",
-    "ValueList": "codelist",
-    "Concept": "conceptscheme",
-    "ConceptScheme": "conceptscheme",
-    "Categorisation": "categoryscheme",
-    "Category": "categoryscheme",
-    "CategoryScheme": "categoryscheme",
-    "ReportingTaxonomy": "categoryscheme",
-    "DataStructure": "datastructure",
-    "Dataflow": "datastructure",
-    "MetadataStructure": "metadatastructure",
-    "Metadataflow": "metadatastructure",
-    "AttachmentConstraint": "registry",
-    "ContentConstraint": "registry",
-    "DataConstraint": "registry",
-    "MetadataConstraint": "registry",
-    "ProvisionAgreement": "registry",
-    "StructureSet": "mapping",
-    "Process": "process",
-}
-
-#: The item class of each item scheme class (for item URNs).
-ITEM_CLASSES: Mapping[str, str] = {
-    "Codelist": "Code",
-    "ConceptScheme": "Concept",
-    "CategoryScheme": "Category",
-    "AgencyScheme": "Agency",
-    "DataProviderScheme": "DataProvider",
-}
 
 #: The SDMX-JSON property holding the items of each item scheme class.
 ITEM_KEYS: Mapping[str, str] = {
@@ -125,6 +87,13 @@ _NOT_ID_CHAR = re.compile(r"[^A-Za-z0-9_@$-]")
 
 #: The id of the time dimension, which cube region time ranges restrict.
 TIME_PERIOD = "TIME_PERIOD"
+
+#: Constraint attachments that are arrays of URNs, by the class they reference.
+ATTACHMENT_KEYS: Mapping[str, str] = {
+    "Dataflow": "dataflows",
+    "DataStructure": "dataStructures",
+    "ProvisionAgreement": "provisionAgreements",
+}
 
 
 def message_id(value: str) -> str:
@@ -243,49 +212,60 @@ class StructureBuilder:
     """
 
     #: ``meta.schema``.
-    schema_url: ClassVar[str] = ""
-    #: The ``data`` property of each model class, in the order they appear in ``data``.
-    collections: ClassVar[Mapping[type[Artefact], str]] = {}
+    schema_url: ClassVar[str]
+    #: The ``data`` property holding constraints: 1.0 ``contentConstraints``, 2.0
+    #: ``dataConstraints``.
+    constraints_key: ClassVar[str]
     #: SDMX class names as this version's URNs spell them (``ContentConstraint`` ...).
-    class_aliases: ClassVar[Mapping[str, str]] = {}
+    class_aliases: ClassVar[Mapping[str, str]]
     #: Representation keys: 1.0 ``textFormat``/``textType``, 2.0 ``format``/``dataType``.
-    format_key: ClassVar[str] = "format"
-    type_key: ClassVar[str] = "dataType"
+    format_key: ClassVar[str]
+    type_key: ClassVar[str]
     #: Facets a coded (enumeration) format may carry; None for all.
-    coded_facets: ClassVar[frozenset[str] | None] = None
+    coded_facets: ClassVar[frozenset[str] | None]
     #: Whether maintainables carry ``isFinal`` (SDMX 2.1 only).
-    with_is_final: ClassVar[bool] = False
+    with_is_final: ClassVar[bool]
     #: Whether annotations carry ``value`` (SDMX 3.0 only).
-    with_annotation_value: ClassVar[bool] = False
+    with_annotation_value: ClassVar[bool]
     #: Whether a concept's ``parent`` is a URN (1.0) rather than an id (2.0).
-    concept_parent_urn: ClassVar[bool] = False
+    concept_parent_urn: ClassVar[bool]
     #: The constraint role's key: 1.0 ``type``, 2.0 ``role``.
-    role_key: ClassVar[str] = "role"
+    role_key: ClassVar[str]
+    #: A provision agreement's dataflow key: 1.0 ``structureUsage``, 2.0 ``dataflow``.
+    agreement_dataflow_key: ClassVar[str]
+    #: Whether dimensions carry their ``type``, and the time dimension its ``position`` and
+    #: ``type`` (1.0).
+    typed_dimensions: ClassVar[bool]
+    #: Whether the time dimension is in a ``timeDimensions`` array (1.0) rather than the
+    #: ``timeDimension`` object (2.0).
+    time_dimension_array: ClassVar[bool]
 
     def __init__(self, lang: Lang) -> None:
         self.lang = lang
         #: Every language tag met so far, in order (a dict used as an ordered set).
         self.languages: dict[str, object] = {}
-        self._builders: dict[type[Artefact], Callable[[Any], JsonObj]] = {
-            Codelist: self.item_scheme,
-            ConceptScheme: self.concept_scheme,
-            CategoryScheme: self.category_scheme,
-            AgencyScheme: self.item_scheme,
-            DataProviderScheme: self.item_scheme,
-            DataStructure: self.data_structure,
-            Dataflow: self.dataflow,
-            ContentConstraint: self.constraint,
-            ProvisionAgreement: self.provision_agreement,
-            Categorisation: self.categorisation,
+        #: The ``data`` property and the builder of each model class, in ``data`` order.
+        self._collections: dict[type[Artefact], tuple[str, Callable[[Any], JsonObj]]] = {
+            Codelist: ("codelists", self.item_scheme),
+            ConceptScheme: ("conceptSchemes", self.item_scheme),
+            CategoryScheme: ("categorySchemes", self.item_scheme),
+            AgencyScheme: ("agencySchemes", self.item_scheme),
+            DataProviderScheme: ("dataProviderSchemes", self.item_scheme),
+            DataStructure: ("dataStructures", self.data_structure),
+            Dataflow: ("dataflows", self.dataflow),
+            ContentConstraint: (self.constraints_key, self.constraint),
+            ProvisionAgreement: ("provisionAgreements", self.provision_agreement),
+            Categorisation: ("categorisations", self.categorisation),
         }
 
     # -- the message ------------------------------------------------------------------------
 
     def message(self, artefacts: Sequence[Artefact], header: Header) -> JsonObj:
         """The whole message: ``meta`` then ``data``, each collection in the order given."""
-        data: dict[str, list[JsonObj]] = {key: [] for key in self.collections.values()}
+        data: dict[str, list[JsonObj]] = {key: [] for key, _ in self._collections.values()}
         for artefact in artefacts:
-            data[self.collections[type(artefact)]].append(self._builders[type(artefact)](artefact))
+            key, build = self._collections[type(artefact)]
+            data[key].append(build(artefact))
         languages = content_languages(self.languages, self.lang)
         return {
             "meta": meta(header, self.schema_url, languages),
@@ -296,15 +276,12 @@ class StructureBuilder:
 
     def urn(self, cls: str, agency: str, id_: str, version: str, item: str | None = None) -> str:
         """The URN of an artefact, or of an item or component when ``item`` is given."""
-        name = self.class_aliases.get(cls, cls)
-        package = PACKAGES.get(name)
-        if package is None:
-            raise ValueError(f"no SDMX URN package for class {cls!r}")
-        base = f"urn:sdmx:org.sdmx.infomodel.{package}.{name}={agency}:{id_}({version})"
-        return f"{base}.{item}" if item else base
+        return model_urn(self.class_aliases.get(cls, cls), agency, id_, version, item)
 
     def ref_urn(self, ref: Ref, cls: str | None = None) -> str:
-        return self.urn(cls or ref.cls, ref.agency, ref.id, ref.version, ref.item)
+        """The URN of a reference; ``cls`` replaces the class it names."""
+        name = cls or ref.cls
+        return model_ref_urn(ref, self.class_aliases.get(name, name))
 
     def concept_urn(self, ref: Ref, component_id: str) -> str:
         """A concept identity: always a Concept URN, whatever class the reference names."""
@@ -322,6 +299,13 @@ class StructureBuilder:
 
     def annotations(self, annotations: Sequence[Annotation]) -> list[JsonObj]:
         return [self.annotation(a) for a in annotations]
+
+    def identified(self, id_: str, annotations: Sequence[Annotation]) -> JsonObj:
+        """``id`` and the ``annotations``, if any: how components and groups begin."""
+        out: JsonObj = {"id": id_}
+        if annotations:
+            out["annotations"] = self.annotations(annotations)
+        return out
 
     def annotation(self, annotation: Annotation) -> JsonObj:
         out: JsonObj = {}
@@ -376,8 +360,13 @@ class StructureBuilder:
         return out
 
     def items(self, scheme: ItemScheme) -> list[JsonObj]:
-        """Flat items with their ``parent`` id (codes, agencies, data providers)."""
+        """Nested categories, concepts, or flat items with their ``parent`` id (codes,
+        agencies, data providers)."""
         prefix = self.urn(ITEM_CLASSES[scheme.sdmx_class], scheme.agency, scheme.id, scheme.version)
+        if isinstance(scheme, CategoryScheme):
+            return self.category_tree(scheme, prefix)
+        if isinstance(scheme, ConceptScheme):
+            return [self.concept(c, prefix) for c in scheme.items]
         out = []
         for item in scheme.items:
             obj = self.item(item, prefix)
@@ -394,15 +383,6 @@ class StructureBuilder:
         out["links"] = [{"rel": "self", "urn": f"{urn_prefix}.{path or item.id}"}]
         return out
 
-    def concept_scheme(self, scheme: ConceptScheme) -> JsonObj:
-        out = self.maintainable(scheme)
-        if scheme.is_partial:
-            out["isPartial"] = True
-        if scheme.items and not scheme.is_stub:
-            prefix = self.urn("Concept", scheme.agency, scheme.id, scheme.version)
-            out["concepts"] = [self.concept(c, prefix) for c in scheme.items]
-        return out
-
     def concept(self, concept: Concept, urn_prefix: str) -> JsonObj:
         out = self.item(concept, urn_prefix)
         if concept.core_representation is not None:
@@ -414,19 +394,10 @@ class StructureBuilder:
             out["parent"] = parent if self.concept_parent_urn else concept.parent
         return out
 
-    def category_scheme(self, scheme: CategoryScheme) -> JsonObj:
+    def category_tree(self, scheme: CategoryScheme, urn_prefix: str) -> list[JsonObj]:
         """Categories nested by parent, their URNs spelling the dotted path (``A.A1``)."""
-        out = self.maintainable(scheme)
-        if scheme.is_partial:
-            out["isPartial"] = True
-        if scheme.items and not scheme.is_stub:
-            out["categories"] = self.category_tree(scheme)
-        return out
-
-    def category_tree(self, scheme: CategoryScheme) -> list[JsonObj]:
-        prefix = self.urn("Category", scheme.agency, scheme.id, scheme.version)
         paths = category_paths(scheme.items)
-        nodes = {c.id: self.item(c, prefix, paths[c.id]) for c in scheme.items}
+        nodes = {c.id: self.item(c, urn_prefix, paths[c.id]) for c in scheme.items}
         roots: list[JsonObj] = []
         for category in scheme.items:
             parent = nodes.get(category.parent) if category.parent else None
@@ -492,11 +463,47 @@ class StructureBuilder:
             out["dataStructureComponents"] = self.components(dsd)
         return out
 
+    def components(self, dsd: DataStructure) -> JsonObj:
+        out: JsonObj = {"dimensionList": self.dimension_list(dsd)}
+        if dsd.groups:
+            out["groups"] = [self.group(g) for g in dsd.groups]
+        if dsd.attributes:
+            out["attributeList"] = {"id": "AttributeDescriptor", "attributes": self.attributes(dsd)}
+        if dsd.measures:
+            out["measureList"] = {"id": "MeasureDescriptor", **self.measures(dsd.measures)}
+        return out
+
+    def dimension_list(self, dsd: DataStructure) -> JsonObj:
+        out: JsonObj = {"id": "DimensionDescriptor"}
+        if dsd.key_dimensions:
+            out["dimensions"] = [self.dimension(d) for d in dsd.key_dimensions]
+        time = dsd.time_dimension
+        if time is not None:
+            if self.time_dimension_array:
+                out["timeDimensions"] = [self.time_dimension(time)]
+            else:
+                out["timeDimension"] = self.time_dimension(time)
+        return out
+
+    def dimension(self, dimension: Dimension) -> JsonObj:
+        out = self.component(dimension)
+        out["position"] = dimension.position
+        if self.typed_dimensions:
+            out["type"] = "Dimension"
+        return out
+
+    def time_dimension(self, dimension: Dimension) -> JsonObj:
+        out = self.identified(dimension.id, dimension.annotations)
+        if self.typed_dimensions:
+            out["position"] = dimension.position
+            out["type"] = "TimeDimension"
+        out["conceptIdentity"] = self.concept_urn(dimension.concept, dimension.id)
+        out["localRepresentation"] = self.time_representation(dimension.representation)
+        return out
+
     def component(self, component: Dimension | Attribute | Measure) -> JsonObj:
         """What every component has: id, annotations, concept identity, representation."""
-        out: JsonObj = {"id": component.id}
-        if component.annotations:
-            out["annotations"] = self.annotations(component.annotations)
+        out = self.identified(component.id, component.annotations)
         out["conceptIdentity"] = self.concept_urn(component.concept, component.id)
         if component.representation is not None:
             rep = self.representation(component.representation)
@@ -516,9 +523,34 @@ class StructureBuilder:
             out["cubeRegions"] = [self.cube_region(r) for r in constraint.cube_regions]
         return out
 
+    def key_values(self, region: CubeRegion) -> list[JsonObj]:
+        """A cube region's key values, then its TIME_PERIOD range, if any."""
+        keys = [
+            self.key_value(component, values) for component, values in region.key_values.items()
+        ]
+        time_range = self.time_range(region)
+        if time_range is not None:
+            keys.append({"id": TIME_PERIOD, "timeRange": time_range})
+        return keys
+
+    def provision_agreement(self, agreement: ProvisionAgreement) -> JsonObj:
+        """The dataflow and provider references, in stubs too: the 1.0 schema requires them."""
+        out = self.maintainable(agreement)
+        out[self.agreement_dataflow_key] = self.ref_urn(agreement.dataflow, "Dataflow")
+        out["dataProvider"] = self.ref_urn(agreement.provider, "DataProvider")
+        return out
+
     # -- version-specific -------------------------------------------------------------------
 
-    def components(self, dsd: DataStructure) -> JsonObj:
+    def attributes(self, dsd: DataStructure) -> list[JsonObj]:
+        """The attribute list's ``attributes`` (``dsd.attributes`` is not empty)."""
+        raise NotImplementedError
+
+    def measures(self, measures: Sequence[Measure]) -> JsonObj:
+        """The measure list's content beside its ``id`` (``measures`` is not empty)."""
+        raise NotImplementedError
+
+    def group(self, group: Group) -> JsonObj:
         raise NotImplementedError
 
     def constraint_attachment(self, refs: Sequence[Ref]) -> JsonObj | None:
@@ -527,8 +559,24 @@ class StructureBuilder:
     def cube_region(self, region: CubeRegion) -> JsonObj:
         raise NotImplementedError
 
-    def provision_agreement(self, agreement: ProvisionAgreement) -> JsonObj:
+    def key_value(self, component: str, values: Sequence[str]) -> JsonObj:
+        """A cube region's key value for one component."""
         raise NotImplementedError
+
+
+class SdmxJsonStructureWriter:
+    """An SDMX-JSON structure and error message writer; ``builder`` is the version's."""
+
+    media_type: ClassVar[str]
+    builder: ClassVar[type[StructureBuilder]]
+
+    def write_structures(
+        self, artefacts: Sequence[Artefact], *, header: Header, lang: Lang
+    ) -> bytes:
+        return msgspec.json.encode(self.builder(lang).message(artefacts, header))
+
+    def write_error(self, error: SdmxError, *, header: Header) -> bytes:
+        return error_message(error, header, self.builder.schema_url)
 
 
 def category_paths(categories: Sequence[Category]) -> dict[str, str]:

@@ -1,0 +1,138 @@
+"""Resolve a dataflow to everything data validation and storage need: DSD, constraints, codes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from service.errors import NoResultsFound, SemanticError
+from service.model import (
+    Codelist,
+    ContentConstraint,
+    Dataflow,
+    DataStructure,
+    ProvisionAgreement,
+    Ref,
+)
+from service.model.types import StructureType
+from service.storage.structures import ArtefactKey, IndexEntry, StructureRepository, ref_key
+
+CodelistKey = tuple[str, str, str]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class FlowContext:
+    """A dataflow with its data structure, its Allowed constraints and the codelists it uses."""
+
+    dataflow: Dataflow
+    dsd: DataStructure
+    constraints: tuple[ContentConstraint, ...]
+    codelists: dict[CodelistKey, Codelist]
+    #: Every provision agreement for this dataflow.
+    agreements: tuple[ProvisionAgreement, ...]
+    #: Allowed constraints attached to data providers, by provider reference.
+    provider_constraints: dict[Ref, tuple[ContentConstraint, ...]]
+
+    @property
+    def label(self) -> str:
+        return str(self.dataflow.ref())
+
+    def provider_areas(self, provider: Ref, dimension: str = "REF_AREA") -> frozenset[str] | None:
+        """The codes a provider may report for ``dimension`` (None: no restriction)."""
+        codes: set[str] | None = None
+        for constraint in self.provider_constraints.get(provider, ()):
+            allowed = constraint.allowed_codes(dimension)
+            if allowed is not None:
+                codes = (codes or set()) | set(allowed)
+        return frozenset(codes) if codes is not None else None
+
+    def has_agreement(self, provider: Ref) -> bool:
+        return any(pa.provider == provider for pa in self.agreements)
+
+
+def _latest(entries: Sequence[IndexEntry]) -> IndexEntry:
+    finals = [e for e in entries if e.is_final] or list(entries)
+    return max(finals, key=lambda e: [int(p) if p.isdigit() else 0 for p in e.version.split(".")])
+
+
+def resolve_flow(repo: StructureRepository, agency: str, flow_id: str, version: str) -> FlowContext:
+    """The dataflow ``agency:flow_id(version)`` (``latest`` or ``~`` for the latest) in context.
+
+    Raises NoResultsFound (100) for an unknown dataflow and SemanticError when its structures
+    are incomplete in the store.
+    """
+    index = repo.index()
+    flows = [
+        e
+        for e in index
+        if e.type is StructureType.DATAFLOW
+        and e.agency == agency
+        and e.id == flow_id
+        and (version in ("latest", "~", "*") or e.version == version)
+    ]
+    if not flows:
+        raise NoResultsFound(f"no dataflow {agency}:{flow_id}({version}) in this service")
+    flow_entry = _latest(flows)
+    by_key = {e.key: e for e in index}
+    dataflow = repo.load([flow_entry])[flow_entry.pk]
+    assert isinstance(dataflow, Dataflow)
+    dsd = _load_one(repo, by_key, dataflow.structure, DataStructure)
+    codelists = _codelists(repo, by_key, dsd)
+    constraints, provider_constraints = _constraints(repo, index, dataflow)
+    agreements = _agreements(repo, index, dataflow)
+    return FlowContext(dataflow, dsd, constraints, codelists, agreements, provider_constraints)
+
+
+def _load_one(
+    repo: StructureRepository, by_key: dict[ArtefactKey, IndexEntry], ref: Ref, cls: type[T]
+) -> T:
+    key = ref_key(ref)
+    entry = by_key.get(key) if key is not None else None
+    if entry is None:
+        raise SemanticError(f"{ref} is referenced but not in this service")
+    found = repo.load([entry])[entry.pk]
+    assert isinstance(found, cls)
+    return found
+
+
+def _codelists(
+    repo: StructureRepository, by_key: dict[ArtefactKey, IndexEntry], dsd: DataStructure
+) -> dict[CodelistKey, Codelist]:
+    refs = {
+        c.representation.enumeration
+        for c in dsd.components
+        if c.representation is not None and c.representation.enumeration is not None
+    }
+    return {ref.maintainable_key: _load_one(repo, by_key, ref, Codelist) for ref in refs}
+
+
+def _constraints(
+    repo: StructureRepository, index: Sequence[IndexEntry], dataflow: Dataflow
+) -> tuple[tuple[ContentConstraint, ...], dict[Ref, tuple[ContentConstraint, ...]]]:
+    entries = [e for e in index if e.type is StructureType.CONTENTCONSTRAINT]
+    on_flow: list[ContentConstraint] = []
+    on_providers: dict[Ref, list[ContentConstraint]] = {}
+    targets = {dataflow.ref().maintainable_key, dataflow.structure.maintainable_key}
+    for constraint in repo.load(entries).values():
+        if not isinstance(constraint, ContentConstraint) or constraint.role != "Allowed":
+            continue
+        for ref in constraint.attachment:
+            if ref.cls == "DataProvider":
+                on_providers.setdefault(ref, []).append(constraint)
+            elif ref.item is None and ref.maintainable_key in targets:
+                on_flow.append(constraint)
+    return tuple(on_flow), {k: tuple(v) for k, v in on_providers.items()}
+
+
+def _agreements(
+    repo: StructureRepository, index: Sequence[IndexEntry], dataflow: Dataflow
+) -> tuple[ProvisionAgreement, ...]:
+    entries = [e for e in index if e.type is StructureType.PROVISIONAGREEMENT]
+    wanted = dataflow.ref().maintainable_key
+    return tuple(
+        pa
+        for pa in repo.load(entries).values()
+        if isinstance(pa, ProvisionAgreement) and pa.dataflow.maintainable_key == wanted
+    )
