@@ -45,9 +45,10 @@ def import_ilo(
     Returns the written paths, codelists first, each group in the order requested.
     """
     result = read_structures(source)
+    schemes = _select(result, ConceptScheme, concept_schemes)
     artefacts: list[Artefact] = [
-        *_select(result, Codelist, codelist_ids),
-        *_select(result, ConceptScheme, concept_schemes),
+        *_select(result, Codelist, _with_referenced(codelist_ids, schemes)),
+        *schemes,
     ]
     out_dir.mkdir(parents=True, exist_ok=True)
     written = [_write(artefact, result, out_dir) for artefact in artefacts]
@@ -78,6 +79,21 @@ def _select(
             f"(agency {AGENCY}); it holds {', '.join(sorted(found)) or 'none'}"
         )
     return [found[artefact_id] for artefact_id in wanted]
+
+
+def _with_referenced(codelist_ids: Sequence[str], schemes: Sequence[ConceptScheme]) -> list[str]:
+    """The codelists asked for, then those the concept schemes' concepts are coded by.
+
+    ILOSTAT's concepts carry core representations (CS_CLASSIF_TYPE's MTS is coded by CL_MTS);
+    importing those codelists too keeps every reference in the store resolvable, which SDMX
+    clients such as pysdmx require of a message with ``references=all``.
+    """
+    wanted = list(dict.fromkeys(codelist_ids))
+    for scheme in schemes:
+        for ref in scheme.references():
+            if ref.cls == "Codelist" and ref.agency == AGENCY and ref.id not in wanted:
+                wanted.append(ref.id)
+    return wanted
 
 
 def _header(artefact: Artefact, result: StructureReadResult) -> Header:

@@ -43,6 +43,10 @@ class SdmxHttpMiddleware:
         if scope["method"] == "OPTIONS" and headers.get("access-control-request-method"):
             await self._preflight(headers, send)
             return
+        path = scope["path"]
+        if len(path) > 1 and path.endswith("/"):  # /rest/dataflow/ILO/ is /rest/dataflow/ILO
+            scope["path"] = path.rstrip("/") or "/"
+            scope["raw_path"] = scope["path"].encode()
         encoding = headers.get("accept-encoding")
         if encoding and "gzip" in encoding.lower():
             _set_header(scope, b"accept-encoding", without_refused_gzip(encoding))

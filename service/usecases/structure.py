@@ -21,6 +21,7 @@ from service.model import (
 from service.model.types import StructureType
 from service.storage.structures import IndexEntry, StructureRepository, ref_key
 
+_UNVERSIONED = frozenset({StructureType.AGENCYSCHEME, StructureType.DATAPROVIDERSCHEME})
 #: Order in which artefact types are listed in a response (schemes first, as registries do).
 TYPE_ORDER = {t: n for n, t in enumerate(StructureType)}
 
@@ -88,7 +89,9 @@ def select_entries(index: Sequence[IndexEntry], selection: Selection) -> list[In
     chosen: list[IndexEntry] = []
     for entries in groups.values():
         by_version = {e.version: e for e in entries}
-        unstable = [e.version for e in entries if not e.is_final]
+        # SDMX 2.1 organisation schemes cannot be final (isFinal is fixed to false) and are
+        # never versioned: "latest" and "+" must still find them.
+        unstable = [e.version for e in entries if not e.is_final and e.type not in _UNVERSIONED]
         chosen.extend(by_version[v] for v in selection.versions.select(by_version, unstable))
     return sorted(chosen, key=_sort_key)
 

@@ -49,10 +49,10 @@ def test_structures_load_the_shipped_folders(store: str) -> None:
         app, ["structures", "load", str(PROJECT_ROOT / "codelists"), str(PROJECT_ROOT / "dsd")]
     )
     assert result.exit_code == 0, result.output
-    assert count(store, "codelist") == 21
+    assert count(store, "codelist") == 46
     assert count(store, "dataflow") == 18
     again = runner.invoke(app, ["structures", "load", str(PROJECT_ROOT / "codelists")])
-    assert "0 inserted, 0 updated, 24 unchanged" in again.output
+    assert "0 inserted, 0 updated, 49 unchanged" in again.output
 
 
 @requires_shared

@@ -38,10 +38,28 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     return import_ilo(ILO_SPECIMEN, tmp_path_factory.mktemp("codelists"))
 
 
+def _coded_concepts_codelists() -> list[str]:
+    """Codelists the specimen's concept schemes refer to, in document order (raw lxml)."""
+    found: list[str] = []
+    for ref in etree.parse(str(ILO_SPECIMEN)).iterfind(
+        ".//{*}ConceptScheme//{*}CoreRepresentation/{*}Enumeration/Ref"
+    ):
+        if ref.get("id") not in found:
+            found.append(ref.get("id"))
+    return found
+
+
 def test_one_file_per_codelist_and_concept_scheme(imported: list[Path]) -> None:
     assert len(DEFAULT_CODELISTS) == 21
-    assert [p.name for p in imported] == EXPECTED_FILES
-    assert sorted(p.name for p in imported[0].parent.iterdir()) == sorted(EXPECTED_FILES)
+    names = [p.name for p in imported]
+    extra = [c for c in _coded_concepts_codelists() if c not in DEFAULT_CODELISTS]
+    assert extra, "ILOSTAT's concepts are coded by codelists beyond the ILMS ones"
+    expected = [
+        *(f"ILO_{i}_1.0.xml" for i in (*DEFAULT_CODELISTS, *extra)),
+        *(f"ILO_{i}_1.0.xml" for i in DEFAULT_CONCEPT_SCHEMES),
+    ]
+    assert names == expected
+    assert sorted(p.name for p in imported[0].parent.iterdir()) == sorted(expected)
 
 
 @pytest.mark.parametrize("name", EXPECTED_FILES)
