@@ -36,6 +36,15 @@ class Unauthorized(SdmxError):
     title = "Unauthorized"
 
 
+class Forbidden(SdmxError):
+    """Authenticated, but not allowed to do this. sdmx-rest maps this to HTTP 403; SDMX has no
+    code of its own for it, so it takes one from the custom range (1000 and up)."""
+
+    code = 1403
+    http_status = 403
+    title = "Forbidden"
+
+
 class ResponseTooLarge(SdmxError):
     code = 130
     http_status = 413

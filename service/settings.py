@@ -36,6 +36,14 @@ class Settings(BaseSettings):
     response_cache_size: int = 512
     #: Bodies smaller than this are not gzipped.
     gzip_minimum_size: int = 1000
+    #: Reads (structure and data queries) need no token when true; any valid token otherwise.
+    public_reads: bool = True
+    #: The largest upload body accepted, in bytes (after gzip decoding too): 413 beyond.
+    max_upload_bytes: int = 2 * 1024**3
+    #: Load the synthetic demo data into a fresh embedded SQLite store on `ilms serve`.
+    #: Never into PostgreSQL unless ILMS_DEMO_DATA=force (synthetic data must not reach a real
+    #: store by accident).
+    demo_data: str = "auto"
     log_level: str = "INFO"
     #: One JSON log line per request when true; plain text when false.
     log_json: bool = True

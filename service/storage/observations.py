@@ -394,6 +394,47 @@ class ObservationStore:
             p,
         )
 
+    # --- reading (the data API streams these; tests and the CLI use them too) ------------------
+
+    def current(
+        self, dsd: DataStructure
+    ) -> list[tuple[str, str, float | None, str | None, str | None]]:
+        """Every current observation of a DSD: (series key, period, value, text, attrs JSON)."""
+        rows = self._exec(
+            "SELECT sr.series_key, c.time_period, c.value, c.value_text, c.attrs "
+            "FROM observation_current c JOIN series sr ON sr.pk = c.series_pk "
+            "JOIN dataset ds ON ds.pk = sr.dataset_pk "
+            "WHERE ds.agency = :a AND ds.dsd_id = :i AND ds.version = :v "
+            "ORDER BY sr.series_key, c.time_period",
+            {"a": dsd.agency, "i": dsd.id, "v": dsd.version},
+        )
+        return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+    def history(
+        self, dsd: DataStructure
+    ) -> list[tuple[str, str, float | None, str | None, bool, int]]:
+        """Every version of every observation: (key, period, value, attrs, deleted, submission)."""
+        rows = self._exec(
+            "SELECT sr.series_key, o.time_period, o.value, o.attrs, o.deleted, o.submission_pk "
+            "FROM observation o JOIN series sr ON sr.pk = o.series_pk "
+            "JOIN dataset ds ON ds.pk = sr.dataset_pk "
+            "WHERE ds.agency = :a AND ds.dsd_id = :i AND ds.version = :v "
+            "ORDER BY sr.series_key, o.time_period, o.pk",
+            {"a": dsd.agency, "i": dsd.id, "v": dsd.version},
+        )
+        return [(r[0], r[1], r[2], r[3], bool(r[4]), int(r[5])) for r in rows]
+
+    def current_attributes(self, dsd: DataStructure) -> list[tuple[str, str, str | None]]:
+        """Current attribute values above observation level: (attribute, attach key, value)."""
+        rows = self._exec(
+            "SELECT c.attribute_id, c.attach_key, c.value FROM attribute_current c "
+            "JOIN dataset ds ON ds.pk = c.dataset_pk "
+            "WHERE ds.agency = :a AND ds.dsd_id = :i AND ds.version = :v "
+            "ORDER BY c.attribute_id, c.attach_key",
+            {"a": dsd.agency, "i": dsd.id, "v": dsd.version},
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
+
     def drop_staging(self) -> None:
         for table in ("stage_obs", "stage_attr", "changes", "doomed", "attr_changes"):
             self._exec(f"DROP TABLE IF EXISTS {table}")

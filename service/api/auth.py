@@ -1,0 +1,48 @@
+"""Who may write: ``Authorization: Bearer <token>`` resolved to a provider or an admin."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from service.api.deps import SessionDep, SettingsDep
+from service.errors import Forbidden, Unauthorized
+from service.storage.tokens import Principal, TokenRepository
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("the Authorization header must be 'Bearer <token>'")
+    return token.strip()
+
+
+def current_principal(request: Request, session: SessionDep) -> Principal:
+    """The writer behind the request's token: 401 without a valid one."""
+    token = bearer_token(request)
+    if token is None:
+        raise Unauthorized("this needs a token: send 'Authorization: Bearer <token>'")
+    principal = TokenRepository(session).authenticate(token)
+    if principal is None:
+        raise Unauthorized("the token is unknown or has been revoked")
+    return principal
+
+
+def require_admin(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    if not principal.is_admin:
+        raise Forbidden(f"only an admin token may do this; this token acts for {principal.name}")
+    return principal
+
+
+def reader_access(request: Request, session: SessionDep, settings: SettingsDep) -> None:
+    """Reads are public unless ILMS_PUBLIC_READS=false; then any valid token may read."""
+    if not settings.public_reads:
+        current_principal(request, session)
+
+
+WriterDep = Annotated[Principal, Depends(current_principal)]
+AdminDep = Annotated[Principal, Depends(require_admin)]

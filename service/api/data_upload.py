@@ -1,0 +1,182 @@
+"""Data upload (``POST /rest/v2/data/dataflow/...``) and submission records."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import tempfile
+import zlib
+from dataclasses import dataclass
+from typing import Annotated, Any, BinaryIO
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from service.api.auth import WriterDep
+from service.api.deps import SessionDep, SettingsDep
+from service.errors import Forbidden, NoResultsFound, QuerySyntaxError, SdmxError
+from service.storage.submissions import SubmissionRepository, as_dict
+from service.usecases.ingest import Outcome, Upload, ingest
+
+router = APIRouter(tags=["data upload"])
+
+_SPOOL_IN_MEMORY = 8 * 1024 * 1024
+
+
+class PayloadTooLarge(SdmxError):
+    code = 413
+    http_status = 413
+    title = "Payload too large"
+
+
+class BadContentEncoding(SdmxError):
+    code = 140
+    http_status = 400
+    title = "Unreadable request body"
+
+
+@dataclass
+class SpooledBody:
+    file: BinaryIO
+    sha256: str
+    size: int
+
+
+async def spool(request: Request, limit: int) -> SpooledBody:
+    """The request body in a temporary file (gunzipped), its SHA-256 and size; 413 past limit.
+
+    The limit applies to the decoded bytes, so a small gzip bomb is refused like a big body.
+    """
+    encoding = (request.headers.get("content-encoding") or "identity").lower()
+    if encoding not in ("identity", "gzip", "x-gzip"):
+        raise BadContentEncoding(f"Content-Encoding {encoding!r} is not supported; use gzip")
+    gunzip = zlib.decompressobj(16 + zlib.MAX_WBITS) if encoding != "identity" else None
+    out = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        async for chunk in request.stream():
+            data = _gunzip(gunzip, chunk) if gunzip is not None else chunk
+            size += len(data)
+            if size > limit:
+                raise PayloadTooLarge(f"the body is over the {limit:,}-byte upload limit")
+            digest.update(data)
+            out.write(data)
+        if gunzip is not None and not gunzip.eof:
+            raise BadContentEncoding("the gzip body is truncated")
+    except BaseException:
+        out.close()
+        raise
+    out.seek(0)
+    return SpooledBody(out, digest.hexdigest(), size)  # type: ignore[arg-type]
+
+
+def _gunzip(gunzip: Any, chunk: bytes) -> bytes:
+    try:
+        return bytes(gunzip.decompress(chunk))
+    except zlib.error as exc:
+        raise BadContentEncoding(f"the body is not valid gzip: {exc}") from exc
+
+
+def outcome_response(outcome: Outcome) -> JSONResponse:
+    body: dict[str, Any] = {"submission": outcome.as_dict()}
+    if outcome.status == "accepted":
+        return JSONResponse(body, status_code=201, headers=_location(outcome))
+    if outcome.status == "dry_run":
+        return JSONResponse(body, status_code=200)
+    error = outcome.error
+    code, status, title = (
+        (error.code, error.http_status, error.title)
+        if error is not None
+        else (150, 422, "Invalid data message")
+    )
+    report = outcome.report
+    detail = error.detail if error is not None else _summary(report.total, report.counts)
+    body["errors"] = [{"code": code, "title": title, "detail": detail}]
+    return JSONResponse(body, status_code=status, headers=_location(outcome))
+
+
+def _summary(total: int, counts: dict[str, int]) -> str:
+    rules = ", ".join(f"{rule} ({n})" for rule, n in sorted(counts.items()))
+    return f"{total} problem{'s' if total != 1 else ''}; nothing was written: {rules}"
+
+
+def _location(outcome: Outcome) -> dict[str, str]:
+    if outcome.submission_id is None:
+        return {}
+    return {"Location": f"/rest/v2/submissions/{outcome.submission_id}"}
+
+
+@router.post(
+    "/rest/v2/data/dataflow/{agency}/{resource_id}/{version}",
+    summary="Upload data for a dataflow (SDMX-ML, SDMX-CSV or SDMX-JSON)",
+    status_code=201,
+)
+async def upload(
+    request: Request,
+    agency: str,
+    resource_id: str,
+    version: str,
+    principal: WriterDep,
+    settings: SettingsDep,
+    dry_run: Annotated[bool, Query(alias="dryRun")] = False,
+) -> JSONResponse:
+    body = await spool(request, settings.max_upload_bytes)
+    try:
+        job = Upload(
+            agency=agency,
+            flow_id=resource_id,
+            version=version,
+            body=body.file,
+            media_type=request.headers.get("content-type", ""),
+            content_sha256=body.sha256,
+            size_bytes=body.size,
+            provider=None if principal.is_admin else principal.provider,
+            token_pk=principal.token_pk,
+            dry_run=dry_run,
+        )
+        outcome = await run_in_threadpool(ingest, request.app.state.sessionmaker, job)
+    finally:
+        body.file.close()
+    return outcome_response(outcome)
+
+
+@router.get("/rest/v2/submissions/{submission_id}", summary="One submission record")
+def submission(submission_id: int, session: SessionDep, principal: WriterDep) -> dict[str, Any]:
+    row = SubmissionRepository(session).get(submission_id)
+    if row is None:
+        raise NoResultsFound(f"no submission {submission_id}")
+    if not principal.is_admin and row.provider != principal.provider:
+        raise Forbidden(f"submission {submission_id} was not made by {principal.name}")
+    return as_dict(row)
+
+
+@router.get("/rest/v2/submissions", summary="Submission records, newest first")
+def submissions(
+    session: SessionDep,
+    principal: WriterDep,
+    provider: str | None = None,
+    dataflow: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    status: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    if not principal.is_admin:
+        if provider not in (None, principal.provider):
+            raise Forbidden(f"a provider token sees only its own submissions ({principal.name})")
+        provider = principal.provider
+    if since is not None and until is not None and since >= until:
+        raise QuerySyntaxError("since must be before until")
+    rows = SubmissionRepository(session).search(
+        provider=provider,
+        dataflow=dataflow,
+        since=since,
+        until=until,
+        status=status,
+        limit=limit,
+        offset=offset,
+    )
+    return {"submissions": [as_dict(r) for r in rows], "limit": limit, "offset": offset}

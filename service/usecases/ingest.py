@@ -1,0 +1,459 @@
+"""Data upload: read a message as it streams, validate every row, stage, then apply atomically.
+
+Nothing is written unless the whole message is valid: rows are validated while they stream
+and staged into temporary tables (memory stays flat), duplicates are found in SQL, and only
+then does one transaction apply the staged rows to the history. A rejected or dry-run upload
+rolls that transaction back and is recorded on its own, so the audit trail has every attempt.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+import msgspec
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.errors import Forbidden, SdmxError
+from service.formats.readers.data import reader_for
+from service.model import AttributeRelationship, DataStructure, Ref
+from service.model.data import Action, DataReadError, DataRow
+from service.storage.observations import (
+    ApplyCounts,
+    ObservationStore,
+    StagedAttr,
+    StagedObs,
+    like_pattern,
+)
+from service.storage.structures import StructureRepository
+from service.storage.submissions import SubmissionRepository
+from service.usecases.flows import FlowContext, resolve_flow
+from service.validation import (
+    Problem,
+    RowValidator,
+    ValidationContext,
+    ValidationReport,
+    canonical_period,
+    duplicate_problem,
+)
+
+log = logging.getLogger("ilms.ingest")
+
+BATCH = 5000
+#: Printed in place of a measure or attribute value to mark it for deletion (SDMX-CSV 2.0).
+DELETE_MARK = "-"
+
+
+class UploadRejected(SdmxError):
+    """The message was read but is not valid: nothing was written (HTTP 422)."""
+
+    code = 150
+    http_status = 422
+    title = "Invalid data message"
+
+
+class UnreadableMessage(SdmxError):
+    """The message could not be read (malformed, truncated, unsafe): nothing was written."""
+
+    code = 140
+    http_status = 400
+    title = "Unreadable data message"
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One upload: where it goes, what it is, who sends it."""
+
+    agency: str
+    flow_id: str
+    version: str
+    body: BinaryIO
+    media_type: str
+    content_sha256: str
+    size_bytes: int
+    #: "AGENCY:PROVIDER_ID" of the sending provider; None for an admin or the local CLI.
+    provider: str | None = None
+    token_pk: int | None = None
+    dry_run: bool = False
+
+
+@dataclass
+class Outcome:
+    status: str  # accepted, rejected, dry_run
+    dataflow: str
+    report: ValidationReport
+    counts: ApplyCounts = field(default_factory=ApplyCounts)
+    submission_id: int | None = None
+    rows: int = 0
+    actions: set[str] = field(default_factory=set)
+    duration_ms: float = 0.0
+    error: SdmxError | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "id": self.submission_id,
+            "status": self.status,
+            "dataflow": self.dataflow,
+            "rows": self.rows,
+            "actions": sorted(self.actions),
+            "counts": self.counts.as_dict(),
+            "durationMs": round(self.duration_ms, 1),
+            "validation": self.report.to_dict(),
+        }
+
+
+class _Rollback(Exception):
+    """Raised inside the upload transaction to undo it (rejected or dry run)."""
+
+
+def ingest(
+    factory: sessionmaker[Session],
+    upload: Upload,
+    progress: Callable[[int], None] | None = None,
+) -> Outcome:
+    """Validate and (unless rejected or a dry run) apply an upload; record the submission."""
+    started = time.perf_counter()
+    received = dt.datetime.now(dt.UTC)
+    outcome = Outcome(status="rejected", dataflow="", report=ValidationReport())
+    try:
+        with factory() as session, session.begin():
+            _run(session, upload, outcome, received, progress)
+            if not outcome.report.ok or upload.dry_run:
+                raise _Rollback
+            outcome.status = "accepted"
+    except _Rollback:
+        outcome.status = "dry_run" if upload.dry_run and outcome.report.ok else "rejected"
+    except DataReadError as exc:
+        outcome.error = UnreadableMessage(str(exc))
+        outcome.report.add(_unreadable(exc))
+    except SdmxError as exc:  # unknown dataflow, provider out of scope, unsupported type...
+        outcome.error = exc
+        outcome.report.add(_refused(exc))
+    outcome.duration_ms = (time.perf_counter() - started) * 1000
+    if outcome.status != "accepted":
+        _record(factory, upload, outcome, received)
+    else:
+        _finish(factory, outcome)
+    return outcome
+
+
+def _run(
+    session: Session,
+    upload: Upload,
+    outcome: Outcome,
+    received: dt.datetime,
+    progress: Callable[[int], None] | None,
+) -> None:
+    flow = resolve_flow(StructureRepository(session), upload.agency, upload.flow_id, upload.version)
+    outcome.dataflow = flow.label
+    areas = _provider_scope(flow, upload.provider)
+    context = ValidationContext.build(flow.dsd, flow.codelists, flow.constraints, areas)
+    store = ObservationStore(session)
+    dataset_pk = store.dataset(flow.dsd)
+    store.begin_staging()
+    submission = SubmissionRepository(session).create(
+        **_submission_fields(upload, outcome, received, status="accepted")
+    )
+    outcome.submission_id = submission.pk
+    rows = reader_for(upload.media_type)(upload.body, flow.dsd)
+    _stage_all(rows, flow, context, store, outcome, progress)
+    _check_staged(store, outcome)
+    if not outcome.report.ok:
+        return
+    store.dataset(flow.dsd, lock=True)
+    outcome.counts = store.apply(dataset_pk, submission.pk, received)
+    submission.actions = ",".join(sorted(outcome.actions))
+    submission.counts = msgspec.json.encode(outcome.counts.as_dict()).decode()
+    store.drop_staging()
+
+
+def _provider_scope(flow: FlowContext, provider: str | None) -> frozenset[str] | None:
+    """The REF_AREA codes a provider may send; refuse providers without an agreement."""
+    if provider is None:
+        return None
+    agency, _, provider_id = provider.partition(":")
+    ref = Ref(cls="DataProvider", agency=agency, id="DATA_PROVIDERS", item=provider_id)
+    if not flow.has_agreement(ref):
+        raise Forbidden(f"provider {provider} has no provision agreement for {flow.label}")
+    return flow.provider_areas(ref)
+
+
+def _stage_all(
+    rows: Iterator[DataRow],
+    flow: FlowContext,
+    context: ValidationContext,
+    store: ObservationStore,
+    outcome: Outcome,
+    progress: Callable[[int], None] | None,
+) -> None:
+    validator = RowValidator(context)
+    stager = _Stager(flow.dsd, context, flow)
+    report = outcome.report
+    for row in rows:
+        outcome.rows += 1
+        outcome.actions.add(row.action.value)
+        problems = validator.check(row)
+        report.record(problems)
+        if problems:
+            continue
+        problem = stager.add(row, outcome.rows)
+        if problem is not None:
+            report.add(problem)
+        if len(stager.obs) >= BATCH:
+            stager.flush(store)
+            if progress is not None:
+                progress(outcome.rows)
+    stager.flush(store)
+    if progress is not None:
+        progress(outcome.rows)
+
+
+def _check_staged(store: ObservationStore, outcome: Outcome) -> None:
+    report = outcome.report
+    for series_key, period, count, location in store.duplicate_observations(1000):
+        identity = (*series_key.split("."), period)
+        report.add(duplicate_problem(identity, location, None))
+        log.debug("duplicate %s %s sent %d times", series_key, period, count)
+    for attribute, key, values, location in store.conflicting_attributes(1000):
+        report.add(
+            Problem(
+                rule="conflicting_attribute_values",
+                location=location,
+                series_key=key.split("@")[0],
+                time=key.partition("@")[2] or None,
+                component=attribute,
+                value=None,
+                message=f"{attribute} is sent with {values} different values for the same key",
+            )
+        )
+
+
+class _Stager:
+    """Turns validated rows into staged observation and attribute rows, in batches."""
+
+    def __init__(self, dsd: DataStructure, context: ValidationContext, flow: FlowContext) -> None:
+        self.dims = context.dimension_ids
+        self.series_key = lambda row: context.series_key(row.key)
+        self.time_dim = context.time_dimension
+        self.numeric = _numeric_measure(dsd)
+        self.obs_attrs: set[str] = set()
+        self.higher: dict[str, AttributeRelationship] = {}
+        for attribute in dsd.attributes:
+            if attribute.relationship.level == "observation":
+                self.obs_attrs.add(attribute.id)
+            else:
+                self.higher[attribute.id] = _dimensions_of(attribute.relationship, dsd)
+        self.obs: list[StagedObs] = []
+        self.attrs: list[StagedAttr] = []
+        self._last_attrs: dict[tuple[str, str], str | None] = {}
+
+    def add(self, row: DataRow, seq: int) -> Problem | None:
+        parts = [row.key.get(d) for d in self.dims]
+        series_key = ".".join(p or "" for p in parts)
+        wildcard = any(not p for p in parts)
+        period = canonical_period(row.time) if row.time else None
+        action = row.action.value
+        value, text, marked = self._value(row)
+        obs_attrs, higher = self._split_attrs(row)
+        self.obs.append(
+            (
+                seq,
+                series_key,
+                like_pattern(parts),
+                wildcard,
+                period,
+                value,
+                text,
+                marked,
+                obs_attrs,
+                action,
+                row.location,
+            )
+        )
+        return self._stage_higher(higher, parts, period, action, row)
+
+    def _value(self, row: DataRow) -> tuple[float | None, str | None, bool]:
+        raw = row.value
+        if raw is None or raw == "":
+            return None, None, False
+        if row.action is Action.DELETE:
+            return None, None, True
+        if self.numeric:
+            return float(raw), None, False
+        return None, raw, False
+
+    def _split_attrs(self, row: DataRow) -> tuple[str | None, dict[str, str]]:
+        obs: dict[str, str | None] = {}
+        higher: dict[str, str] = {}
+        delete = row.action is Action.DELETE
+        for name, value in row.attrs.items():
+            if name in self.obs_attrs:
+                obs[name] = None if delete else value
+            else:
+                higher[name] = value
+        encoded = msgspec.json.encode(dict(sorted(obs.items()))).decode() if obs else None
+        return encoded, higher
+
+    def _stage_higher(
+        self,
+        higher: dict[str, str],
+        parts: list[str | None],
+        period: str | None,
+        action: str,
+        row: DataRow,
+    ) -> Problem | None:
+        for name, value in higher.items():
+            relationship = self.higher.get(name)
+            if relationship is None:
+                continue
+            key = _attach_key(relationship, self.dims, parts, period, self.time_dim)
+            if key is None:
+                return _attachment_problem(name, relationship, row, self.series_key)
+            stored = None if action == "D" else value
+            if self._last_attrs.get((name, key), "\0") == stored and action != "D":
+                continue  # the same series-level value copied onto every observation
+            self._last_attrs[(name, key)] = stored
+            self.attrs.append((name, key, stored, action, row.location))
+        return None
+
+    def flush(self, store: ObservationStore) -> None:
+        store.stage_observations(self.obs)
+        store.stage_attributes(self.attrs)
+        self.obs = []
+        self.attrs = []
+        if len(self._last_attrs) > 100_000:
+            self._last_attrs.clear()
+
+
+def _numeric_measure(dsd: DataStructure) -> bool:
+    if not dsd.measures:
+        return True
+    rep = dsd.measures[0].representation
+    text_type = rep.text_type if rep is not None else None
+    return rep is None or rep.enumeration is None and text_type not in _TEXT_TYPES
+
+
+_TEXT_TYPES = {"String", "Alpha", "AlphaNumeric", "Numeric", "URI", "XHTML"}
+
+
+def _dimensions_of(rel: AttributeRelationship, dsd: DataStructure) -> AttributeRelationship:
+    """A relationship with group attachments resolved to the group's dimensions."""
+    if rel.level == "group" and rel.group:
+        group = next((g for g in dsd.groups if g.id == rel.group), None)
+        if group is not None:
+            return AttributeRelationship(level="dimensions", dimensions=group.dimensions)
+    return rel
+
+
+def _attach_key(
+    rel: AttributeRelationship,
+    dims: tuple[str, ...],
+    parts: list[str | None],
+    period: str | None,
+    time_dim: str | None,
+) -> str | None:
+    """Where an attribute value attaches; None when the row lacks a dimension it needs."""
+    if rel.level == "dataset":
+        return ""
+    wanted = set(rel.dimensions)
+    key = []
+    for dim, code in zip(dims, parts, strict=True):
+        if dim in wanted:
+            if not code:
+                return None
+            key.append(code)
+        else:
+            key.append("")
+    joined = ".".join(key)
+    if time_dim is not None and time_dim in wanted:
+        if period is None:
+            return None
+        return f"{joined}@{period}"
+    return joined
+
+
+def _attachment_problem(
+    name: str, rel: AttributeRelationship, row: DataRow, series_key: Callable[[DataRow], str]
+) -> Problem:
+    needs = ", ".join(rel.dimensions) or "the data set"
+    return Problem(
+        rule="attribute_attachment_incomplete",
+        location=row.location,
+        series_key=series_key(row),
+        time=row.time,
+        component=name,
+        value=row.attrs.get(name),
+        message=f"{name} attaches to {needs}; this row does not give all of them",
+    )
+
+
+def _unreadable(exc: DataReadError) -> Problem:
+    return Problem(
+        rule="unreadable_message",
+        location=exc.location or "",
+        series_key="",
+        time=None,
+        component=None,
+        value=None,
+        message=str(exc),
+    )
+
+
+def _refused(exc: SdmxError) -> Problem:
+    return Problem(
+        rule="refused",
+        location="",
+        series_key="",
+        time=None,
+        component=None,
+        value=None,
+        message=exc.message,
+    )
+
+
+def _submission_fields(
+    upload: Upload, outcome: Outcome, received: dt.datetime, status: str
+) -> dict[str, object]:
+    return {
+        "received_at": received,
+        "finished_at": None,
+        "status": status,
+        "provider": upload.provider or ("admin" if upload.token_pk else "local"),
+        "token_pk": upload.token_pk,
+        "dataflow": outcome.dataflow or f"{upload.agency}:{upload.flow_id}({upload.version})",
+        "actions": ",".join(sorted(outcome.actions)),
+        "media_type": upload.media_type,
+        "content_sha256": upload.content_sha256,
+        "size_bytes": upload.size_bytes,
+        "counts": "{}",
+        "report": None,
+        "duration_ms": None,
+    }
+
+
+def _record(
+    factory: sessionmaker[Session], upload: Upload, outcome: Outcome, received: dt.datetime
+) -> None:
+    """Record a rejected or dry-run submission (its own transaction: the upload's rolled back)."""
+    fields = _submission_fields(upload, outcome, received, outcome.status)
+    fields["finished_at"] = dt.datetime.now(dt.UTC)
+    fields["counts"] = msgspec.json.encode(outcome.counts.as_dict()).decode()
+    fields["report"] = msgspec.json.encode(outcome.report.to_dict()).decode()
+    fields["duration_ms"] = outcome.duration_ms
+    with factory() as session, session.begin():
+        outcome.submission_id = SubmissionRepository(session).create(**fields).pk
+
+
+def _finish(factory: sessionmaker[Session], outcome: Outcome) -> None:
+    """Stamp an accepted submission's end (its data committed with it already)."""
+    if outcome.submission_id is None:
+        return
+    with factory() as session, session.begin():
+        row = SubmissionRepository(session).get(outcome.submission_id)
+        if row is not None:
+            row.finished_at = dt.datetime.now(dt.UTC)
+            row.duration_ms = outcome.duration_ms
