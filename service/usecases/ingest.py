@@ -18,6 +18,7 @@ from typing import BinaryIO
 import msgspec
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.db import SQLITE_IMMEDIATE
 from service.errors import Forbidden, SdmxError
 from service.formats.readers.data import reader_for
 from service.model import AttributeRelationship, DataStructure, Ref
@@ -136,8 +137,6 @@ def ingest(
     outcome.duration_ms = (time.perf_counter() - started) * 1000
     if outcome.status != "accepted":
         _record(factory, upload, outcome, received)
-    else:
-        _finish(factory, outcome)
     return outcome
 
 
@@ -148,6 +147,7 @@ def _run(
     received: dt.datetime,
     progress: Callable[[int], None] | None,
 ) -> None:
+    session.connection(execution_options={SQLITE_IMMEDIATE: True})  # writers queue, not fail
     flow = resolve_flow(StructureRepository(session), upload.agency, upload.flow_id, upload.version)
     outcome.dataflow = flow.label
     areas = _provider_scope(flow, upload.provider)
@@ -164,10 +164,15 @@ def _run(
     _check_staged(store, outcome)
     if not outcome.report.ok:
         return
-    store.dataset(flow.dsd, lock=True)
-    outcome.counts = store.apply(dataset_pk, submission.pk, received)
+    store.dataset(flow.dsd, lock=True)  # PostgreSQL: one upload at a time applies to a DSD
+    # Recorded when it becomes visible, so `updatedAfter` harvesting never misses a change.
+    applied = dt.datetime.now(dt.UTC)
+    outcome.counts = store.apply(dataset_pk, submission.pk, applied)
     submission.actions = ",".join(sorted(outcome.actions))
     submission.counts = msgspec.json.encode(outcome.counts.as_dict()).decode()
+    # stamped in the same transaction as the data: an accepted upload is never half-recorded
+    submission.finished_at = dt.datetime.now(dt.UTC)
+    submission.duration_ms = (submission.finished_at - received).total_seconds() * 1000
     store.drop_staging()
 
 
@@ -445,15 +450,5 @@ def _record(
     fields["report"] = msgspec.json.encode(outcome.report.to_dict()).decode()
     fields["duration_ms"] = outcome.duration_ms
     with factory() as session, session.begin():
+        session.connection(execution_options={SQLITE_IMMEDIATE: True})
         outcome.submission_id = SubmissionRepository(session).create(**fields).pk
-
-
-def _finish(factory: sessionmaker[Session], outcome: Outcome) -> None:
-    """Stamp an accepted submission's end (its data committed with it already)."""
-    if outcome.submission_id is None:
-        return
-    with factory() as session, session.begin():
-        row = SubmissionRepository(session).get(outcome.submission_id)
-        if row is not None:
-            row.finished_at = dt.datetime.now(dt.UTC)
-            row.duration_ms = outcome.duration_ms
