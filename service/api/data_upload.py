@@ -108,13 +108,17 @@ def _location(outcome: Outcome) -> dict[str, str]:
     return {"Location": f"/rest/v2/submissions/{outcome.submission_id}"}
 
 
+UPLOAD_CONTEXTS = ("dataflow", "datastructure")
+
+
 @router.post(
-    "/rest/v2/data/dataflow/{agency}/{resource_id}/{version}",
-    summary="Upload data for a dataflow (SDMX-ML, SDMX-CSV or SDMX-JSON)",
+    "/rest/v2/data/{context}/{agency}/{resource_id}/{version}",
+    summary="Upload data for a dataflow or data structure (SDMX-ML, SDMX-CSV or SDMX-JSON)",
     status_code=201,
 )
 async def upload(
     request: Request,
+    context: str,
     agency: str,
     resource_id: str,
     version: str,
@@ -122,9 +126,14 @@ async def upload(
     settings: SettingsDep,
     dry_run: Annotated[bool, Query(alias="dryRun")] = False,
 ) -> JSONResponse:
+    if context not in UPLOAD_CONTEXTS:
+        raise QuerySyntaxError(
+            f"uploads go to one of {', '.join(UPLOAD_CONTEXTS)}, not {context!r}"
+        )
     body = await spool(request, settings.max_upload_bytes)
     try:
         job = Upload(
+            context=context,
             agency=agency,
             flow_id=resource_id,
             version=version,

@@ -37,7 +37,10 @@ class FlowContext:
 
     @property
     def label(self) -> str:
-        return str(self.dataflow.ref())
+        ref = self.dataflow.ref()
+        if ref.maintainable_key == self.dsd.ref().maintainable_key:
+            return f"datastructure {self.dsd.ref()}"
+        return str(ref)
 
     def provider_areas(self, provider: Ref, dimension: str = "REF_AREA") -> frozenset[str] | None:
         """The codes a provider may report for ``dimension`` (None: no restriction)."""
@@ -136,3 +139,27 @@ def _agreements(
         for pa in repo.load(entries).values()
         if isinstance(pa, ProvisionAgreement) and pa.dataflow.maintainable_key == wanted
     )
+
+
+def resolve_structure(
+    repo: StructureRepository, agency: str, dsd_id: str, version: str
+) -> FlowContext:
+    """A data structure as an upload target (context ``datastructure``): no dataflow
+    constraint narrows it; constraints attached to the DSD itself still apply."""
+    index = repo.index([StructureType.DATASTRUCTURE])
+    entries = [
+        e
+        for e in index
+        if e.agency == agency
+        and e.id == dsd_id
+        and (version in ("latest", "~", "*") or e.version == version)
+    ]
+    if not entries:
+        raise NoResultsFound(f"no data structure {agency}:{dsd_id}({version}) in this service")
+    entry = _latest(entries)
+    dsd = repo.load([entry])[entry.pk]
+    assert isinstance(dsd, DataStructure)
+    by_key = {e.key: e for e in repo.index()}
+    view = Dataflow(agency=dsd.agency, id=dsd.id, version=dsd.version, structure=dsd.ref())
+    constraints, providers = _constraints(repo, repo.index(), view)
+    return FlowContext(view, dsd, constraints, _codelists(repo, by_key, dsd), (), providers)

@@ -32,7 +32,7 @@ from service.storage.observations import (
 )
 from service.storage.structures import StructureRepository
 from service.storage.submissions import SubmissionRepository
-from service.usecases.flows import FlowContext, resolve_flow
+from service.usecases.flows import FlowContext, resolve_flow, resolve_structure
 from service.validation import (
     Problem,
     RowValidator,
@@ -80,6 +80,8 @@ class Upload:
     provider: str | None = None
     token_pk: int | None = None
     dry_run: bool = False
+    #: ``dataflow`` or ``datastructure``: what agency/flow_id/version name.
+    context: str = "dataflow"
 
 
 @dataclass
@@ -148,7 +150,9 @@ def _run(
     progress: Callable[[int], None] | None,
 ) -> None:
     session.connection(execution_options={SQLITE_IMMEDIATE: True})  # writers queue, not fail
-    flow = resolve_flow(StructureRepository(session), upload.agency, upload.flow_id, upload.version)
+    repo = StructureRepository(session)
+    resolve = resolve_structure if upload.context == "datastructure" else resolve_flow
+    flow = resolve(repo, upload.agency, upload.flow_id, upload.version)
     outcome.dataflow = flow.label
     areas = _provider_scope(flow, upload.provider)
     context = ValidationContext.build(flow.dsd, flow.codelists, flow.constraints, areas)
@@ -180,6 +184,8 @@ def _provider_scope(flow: FlowContext, provider: str | None) -> frozenset[str] |
     """The REF_AREA codes a provider may send; refuse providers without an agreement."""
     if provider is None:
         return None
+    if not flow.agreements and flow.label.startswith("datastructure"):
+        raise Forbidden("data providers upload to a dataflow they have an agreement for")
     agency, _, provider_id = provider.partition(":")
     ref = Ref(cls="DataProvider", agency=agency, id="DATA_PROVIDERS", item=provider_id)
     if not flow.has_agreement(ref):
