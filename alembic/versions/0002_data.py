@@ -85,8 +85,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('attribute_value', schema=None) as batch_op:
         batch_op.create_index('ix_attribute_value_key', ['dataset_pk', 'attribute_id', 'attach_key', 'pk'], unique=False)
-        batch_op.create_index('ix_attribute_value_recorded', ['recorded_at'], unique=False)
-        batch_op.create_index('ix_attribute_value_submission', ['submission_pk'], unique=False)
+        batch_op.create_index('ix_attribute_value_recorded', ['recorded_at'], unique=False, postgresql_using='brin')
+        batch_op.create_index('ix_attribute_value_submission', ['submission_pk'], unique=False, postgresql_using='brin')
 
     op.create_table('series',
     sa.Column('pk', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -106,14 +106,12 @@ def upgrade() -> None:
     sa.Column('deleted', sa.Boolean(), nullable=False),
     sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('submission_pk', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['series_pk'], ['series.pk'], ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['submission_pk'], ['submission.pk'], ),
     sa.PrimaryKeyConstraint('pk')
     )
     with op.batch_alter_table('observation', schema=None) as batch_op:
         batch_op.create_index('ix_observation_key', ['series_pk', 'time_period', 'pk'], unique=False)
-        batch_op.create_index('ix_observation_recorded', ['recorded_at'], unique=False)
-        batch_op.create_index('ix_observation_submission', ['submission_pk'], unique=False)
+        batch_op.create_index('ix_observation_recorded', ['recorded_at'], unique=False, postgresql_using='brin')
+        batch_op.create_index('ix_observation_submission', ['submission_pk'], unique=False, postgresql_using='brin')
 
     op.create_table('observation_current',
     sa.Column('series_pk', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -123,7 +121,6 @@ def upgrade() -> None:
     sa.Column('value_text', sa.Text(), nullable=True),
     sa.Column('attrs', sa.Text(), nullable=True),
     sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['series_pk'], ['series.pk'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('series_pk', 'time_period')
     )
 

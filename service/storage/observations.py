@@ -232,9 +232,20 @@ class ObservationStore:
             f"ELSE {d.merge('c.attrs', 's.attrs')} END"
         )
         tombstone = "(s.action = 'D' AND NOT s.value_marked AND s.attrs IS NULL)"
+        unchanged = (
+            f"{d.same('x.value', 'x.cur_value')} AND {d.same('x.value_text', 'x.cur_text')} "
+            f"AND {d.same_json('x.attrs', 'x.cur_attrs')}"
+        )
+        kind = (
+            "CASE WHEN x.tombstone AND x.current_pk IS NULL THEN 'n' "  # nothing to delete
+            "WHEN x.tombstone THEN 'd' "
+            "WHEN x.current_pk IS NULL AND x.action = 'D' THEN 'n' "
+            "WHEN x.current_pk IS NULL THEN 'i' "
+            f"WHEN {unchanged} THEN 'u' ELSE 'c' END"
+        )
         self._exec("DROP TABLE IF EXISTS changes")
         self._exec(
-            f"{d.temp} changes{d.on_commit} AS "
+            f"{d.temp} changes{d.on_commit} AS SELECT x.*, {kind} AS kind FROM ("
             f"SELECT sr.pk AS series_pk, s.time_period, s.action, {tombstone} AS tombstone, "
             f"c.observation_pk AS current_pk, c.value AS cur_value, c.value_text AS cur_text, "
             f"c.attrs AS cur_attrs, {new_value} AS value, {new_text} AS value_text, "
@@ -243,21 +254,8 @@ class ObservationStore:
             "AND sr.series_key = s.series_key "
             "LEFT JOIN observation_current c ON c.series_pk = sr.pk "
             "AND c.time_period = s.time_period "
-            "WHERE s.time_period IS NOT NULL AND NOT s.wildcard",
+            "WHERE s.time_period IS NOT NULL AND NOT s.wildcard) x",
             p,
-        )
-        unchanged = (
-            f"{d.same('value', 'cur_value')} AND {d.same('value_text', 'cur_text')} "
-            f"AND {d.same_json('attrs', 'cur_attrs')}"
-        )
-        self._exec("ALTER TABLE changes ADD COLUMN kind CHAR(1)")
-        self._exec(
-            "UPDATE changes SET kind = CASE "
-            "WHEN tombstone AND current_pk IS NULL THEN 'n' "  # nothing to delete
-            "WHEN tombstone THEN 'd' "
-            "WHEN current_pk IS NULL AND action = 'D' THEN 'n' "
-            "WHEN current_pk IS NULL THEN 'i' "
-            f"WHEN {unchanged} THEN 'u' ELSE 'c' END"
         )
 
     def _count_observation_changes(self, counts: ApplyCounts) -> None:

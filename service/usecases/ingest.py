@@ -261,20 +261,27 @@ class _Stager:
         self.obs: list[StagedObs] = []
         self.attrs: list[StagedAttr] = []
         self._last_attrs: dict[tuple[str, str], str | None] = {}
+        self._periods: dict[str, str] = {}
+        self._positions: dict[str, tuple[int, ...]] = {}
+        self._attach_keys: dict[tuple[str | None, ...], str | None] = {}
 
     def add(self, row: DataRow, seq: int) -> Problem | None:
-        parts = [row.key.get(d) for d in self.dims]
-        series_key = ".".join(p or "" for p in parts)
-        wildcard = any(not p for p in parts)
-        period = canonical_period(row.time) if row.time else None
+        key = row.key
+        parts = [key.get(d) for d in self.dims]
+        wildcard = None in parts or "" in parts
+        series_key = ".".join(p or "" for p in parts) if wildcard else ".".join(parts)  # type: ignore[arg-type]
+        time = row.time
+        period = self._period(time) if time else None
         action = row.action.value
+        # a LIKE pattern only where one is used: Delete rows without a period (series, slices)
+        pattern = like_pattern(parts) if action == "D" and period is None else ""
         value, text, marked = self._value(row)
-        obs_attrs, higher = self._split_attrs(row)
+        obs_attrs, higher = self._split_attrs(row) if row.attrs else (None, None)
         self.obs.append(
             (
                 seq,
                 series_key,
-                like_pattern(parts),
+                pattern,
                 wildcard,
                 period,
                 value,
@@ -285,7 +292,18 @@ class _Stager:
                 row.location,
             )
         )
-        return self._stage_higher(higher, parts, period, action, row)
+        if higher:
+            return self._stage_higher(higher, parts, period, action, row)
+        return None
+
+    def _period(self, time: str) -> str:
+        """The period spelled one way (2023-A1 is 2023); memoised, periods repeat."""
+        found = self._periods.get(time)
+        if found is None:
+            if len(self._periods) > 10_000:
+                self._periods.clear()
+            found = self._periods[time] = canonical_period(time)
+        return found
 
     def _value(self, row: DataRow) -> tuple[float | None, str | None, bool]:
         raw = row.value
@@ -321,7 +339,7 @@ class _Stager:
             relationship = self.higher.get(name)
             if relationship is None:
                 continue
-            key = _attach_key(relationship, self.dims, parts, period, self.time_dim)
+            key = self._attach(name, relationship, parts, period)
             if key is None:
                 return _attachment_problem(name, relationship, row, self.series_key)
             stored = None if action == "D" else value
@@ -330,6 +348,26 @@ class _Stager:
             self._last_attrs[(name, key)] = stored
             self.attrs.append((name, key, stored, action, row.location))
         return None
+
+    def _attach(
+        self, name: str, rel: AttributeRelationship, parts: list[str | None], period: str | None
+    ) -> str | None:
+        """Where a value of ``name`` attaches for this row (memoised per codes and period)."""
+        positions = self._positions.get(name)
+        if positions is None:
+            wanted = set(rel.dimensions)
+            positions = self._positions[name] = tuple(
+                i for i, d in enumerate(self.dims) if d in wanted
+            )
+        memo = (name, period, *(parts[i] for i in positions))
+        found = self._attach_keys.get(memo, "\0")
+        if found == "\0":
+            if len(self._attach_keys) > 100_000:
+                self._attach_keys.clear()
+            found = self._attach_keys[memo] = _attach_key(
+                rel, self.dims, parts, period, self.time_dim
+            )
+        return found
 
     def flush(self, store: ObservationStore) -> None:
         store.stage_observations(self.obs)

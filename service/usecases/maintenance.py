@@ -40,8 +40,15 @@ from service.storage.structures import (
 
 #: The item scheme class of each item class (``Concept`` -> ``ConceptScheme``).
 _SCHEME_OF = {item: scheme for scheme, item in ITEM_CLASSES.items()}
-#: SDMX-ML 2.1 ``VersionType`` (legacy versions); SDMX 3.0 ones are checked by the parser.
-_VERSION_21 = re.compile(r"[0-9]+(\.[0-9]+)*")
+#: What the SDMX-ML schemas allow as agency (NestedNCNameIDType), id (IDType) and version.
+_AGENCY_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]*(\.[A-Za-z][A-Za-z0-9_-]*)*")
+_ARTEFACT_ID = re.compile(r"[A-Za-z0-9_@$-]+")
+_NUM = r"(0|[1-9][0-9]*)"
+_EXT_PART = r"([0-9A-Za-z-]*[A-Za-z-][0-9A-Za-z-]*|0|[1-9][0-9]*)"
+_VERSION: dict[SdmxMlVersion, re.Pattern[str]] = {
+    "2.1": re.compile(r"[0-9]+(\.[0-9]+)*"),
+    "3.0": re.compile(rf"{_NUM}(\.{_NUM})?|{_NUM}(\.{_NUM}){{2}}(-{_EXT_PART}(\.{_EXT_PART})*)?"),
+}
 _MAX_LISTED = 20
 
 APPEND, REPLACE, DELETE = "Append", "Replace", "Delete"
@@ -100,7 +107,23 @@ def read_submission(body: bytes) -> Submission:
         raise UnsupportedStructures(f"nothing was written; this service cannot store: {notes}")
     if not result.artefacts:
         raise UnreadableStructures("the message holds no structures")
+    invalid = [
+        key_label(key_of(a)) for a in result.artefacts if not _well_formed(a, result.version)
+    ]
+    if invalid:
+        raise UnreadableStructures(
+            f"agency, id or version outside SDMX-ML {result.version} syntax: {_listed(invalid)}"
+        )
     return Submission(result.artefacts, result.version)
+
+
+def _well_formed(artefact: Artefact, version: SdmxMlVersion) -> bool:
+    """What the XSD would check: the artefact can be addressed, referred to and echoed."""
+    return bool(
+        _AGENCY_ID.fullmatch(artefact.agency)
+        and _ARTEFACT_ID.fullmatch(artefact.id)
+        and _VERSION[version].fullmatch(artefact.version)
+    )
 
 
 # --- labels ------------------------------------------------------------------------------------
@@ -262,15 +285,6 @@ def _is_partial(artefact: Artefact) -> bool:
     return isinstance(artefact, ItemScheme) and artefact.is_partial
 
 
-def _valid_version(version: str) -> bool:
-    if _VERSION_21.fullmatch(version):
-        return True
-    try:
-        return VersionSelector.parse_v2(version).exact_versions is not None
-    except QuerySyntaxError:
-        return False
-
-
 # --- submissions -------------------------------------------------------------------------------
 
 
@@ -369,10 +383,7 @@ def _request_problem(
 
 
 def _compare_with_store(repo: StructureRepository, plan: _Plan, *, put: bool) -> None:
-    """404, 409 (versioning) or "unchanged"; a partial item scheme is merged here."""
-    if not _valid_version(plan.key[3]):
-        plan.settle(409, "the version breaks the SDMX versioning rules (X.Y, X.Y.Z, X.Y.Z-EXT)")
-        return
+    """404, 409 (final artefacts) or "unchanged"; a partial item scheme is merged here."""
     existing = plan.existing
     if existing is None:
         if put:
@@ -380,10 +391,11 @@ def _compare_with_store(repo: StructureRepository, plan: _Plan, *, put: bool) ->
         elif _is_partial(plan.submitted):
             plan.settle(404, "not found: a partial item scheme (isPartial) updates a stored one")
         return
-    stored = repo.load([existing])[existing.pk]
     partial = plan.submitted
-    if isinstance(partial, ItemScheme) and partial.is_partial and isinstance(stored, ItemScheme):
-        plan.result = merge_partial(stored, partial)
+    if isinstance(partial, ItemScheme) and partial.is_partial:
+        stored = repo.load([existing])[existing.pk]
+        if isinstance(stored, ItemScheme):
+            plan.result = merge_partial(stored, partial)
     if encode(plan.result)[1] == existing.content_hash:
         plan.settle(200, "unchanged (identical to the stored artefact)")
     elif existing.is_final:
