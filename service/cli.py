@@ -33,6 +33,8 @@ token_app = typer.Typer(help="API tokens for writing (data providers and admins)
 app.add_typer(token_app, name="token")
 data_app = typer.Typer(help="Data: load or validate SDMX data messages.")
 app.add_typer(data_app, name="data")
+demo_app = typer.Typer(help="Synthetic demonstration data (never official statistics).")
+app.add_typer(demo_app, name="demo")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -378,6 +380,107 @@ def data_validate(
     raise typer.Exit(_load_file(file, dataflow, dry_run=True))
 
 
+def load_demo(settings: Settings) -> int:
+    """Load the synthetic ILMS demo data set; the number of observations stored."""
+    import tempfile
+
+    from service.db import make_engine, session_factory
+    from service.demo.ilms import write_demo
+    from service.usecases.ingest import Upload, ingest
+
+    engine = make_engine(settings)
+    factory = session_factory(engine)
+    total = 0
+    try:
+        with tempfile.TemporaryDirectory() as tmp, _progress() as progress:
+            task = progress.add_task("Writing the demo files", total=None)
+            files = write_demo(Path(tmp))
+            progress.update(task, total=len(files), completed=0, description="Loading demo data")
+            for flow_id, path in files:
+                sha256, size = _digest(path)
+                with path.open("rb") as body:
+                    upload = Upload(
+                        agency="ILO",
+                        flow_id=flow_id,
+                        version="1.0",
+                        body=body,
+                        media_type="application/vnd.sdmx.data+csv;version=2.0.0",
+                        content_sha256=sha256,
+                        size_bytes=size,
+                        submitter="demo (synthetic data)",
+                    )
+                    outcome = ingest(factory, upload)
+                if outcome.status != "accepted":
+                    raise _fail(
+                        f"the demo data for {flow_id} was refused:\n{outcome.report.to_text()}"
+                    )
+                total += outcome.counts.observations_inserted
+                progress.advance(task)
+    finally:
+        engine.dispose()
+    return total
+
+
+def _has_data(settings: Settings) -> bool:
+    from sqlalchemy import func, select
+
+    from service.db import make_engine
+    from service.storage.tables import ObservationRow
+
+    engine = make_engine(settings)
+    try:
+        with Session(engine) as session:
+            return bool(session.scalar(select(func.count()).select_from(ObservationRow)))
+    finally:
+        engine.dispose()
+
+
+def demo_allowed(settings: Settings, force: bool) -> bool:
+    """Synthetic data goes into the embedded SQLite store only, unless forced on purpose."""
+    return force or settings.demo_data == "force" or settings.is_sqlite
+
+
+@demo_app.command("load")
+def demo_load(
+    force: Annotated[
+        bool, typer.Option("--force", help="Load it into a PostgreSQL store too (on purpose)")
+    ] = False,
+) -> None:
+    """Load the deterministic synthetic ILMS data set (ten ASEAN states, 2010-2024)."""
+    from service.db import make_engine
+    from service.storage.migrate import upgrade
+
+    settings = _settings()
+    if not demo_allowed(settings, force):
+        raise _fail(
+            "refusing to put synthetic demo data into a PostgreSQL store; it goes into the "
+            "embedded SQLite store only. Pass --force if this store is a throw-away one."
+        )
+    engine = make_engine(settings)
+    upgrade(engine)
+    engine.dispose()
+    count = load_demo(settings)
+    out.print(f"Loaded {count:,} synthetic demo observations (SOURCE says so on every one).")
+
+
+@demo_app.command("generate")
+def demo_generate(
+    out_file: Annotated[Path, typer.Argument(help="Where to write the message")],
+    observations: Annotated[int, typer.Option(min=1, help="How many observations")] = 1_000_000,
+    fmt: Annotated[str, typer.Option("--format", help="csv, xml or json")] = "csv",
+    dataflow: Annotated[str, typer.Option(help="The ILMS dataflow id")] = "DF_ILMS_A03",
+) -> None:
+    """Write a big synthetic message (SDMX-CSV 2.0, SDMX-ML 2.1 structure-specific or SDMX-JSON
+    2.0) for benchmarks."""
+    from service.demo.generate import generate
+
+    if fmt not in ("csv", "xml", "json"):
+        raise _fail(f"--format is csv, xml or json, not {fmt!r}")
+    with err.status(f"Writing {observations:,} observations…"):
+        written = generate(observations, fmt, out_file, dataflow)  # type: ignore[arg-type]
+    out.print(f"Wrote {written:,} bytes to {out_file}")
+
+
 def prepare_store(settings: Settings) -> None:
     """Migrate, then load the shipped structures that the store does not have yet."""
     from service.db import make_engine
@@ -397,6 +500,19 @@ def prepare_store(settings: Settings) -> None:
         engine.dispose()
 
 
+def _maybe_demo(settings: Settings, wanted: bool) -> None:
+    """A fresh embedded store gets the synthetic demo data, so a newcomer sees data at once."""
+    if not wanted or settings.demo_data == "never" or not demo_allowed(settings, force=False):
+        return
+    if _has_data(settings):
+        return
+    count = load_demo(settings)
+    err.print(
+        f"Loaded {count:,} SYNTHETIC demo observations (not official statistics); "
+        "start with --no-demo or ILMS_DEMO_DATA=never to skip them."
+    )
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
@@ -404,6 +520,9 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 1,
     prepare: Annotated[
         bool, typer.Option(help="Migrate and load the shipped structures first")
+    ] = True,
+    demo: Annotated[
+        bool, typer.Option(help="Load the synthetic demo data into a fresh embedded store")
     ] = True,
 ) -> None:
     """Start the service (migrating and loading the shipped structures first)."""
@@ -417,6 +536,7 @@ def serve(
             raise
         except Exception as exc:
             raise _fail(f"could not prepare the store: {exc}") from exc
+        _maybe_demo(settings, demo)
     err.print(f"Serving on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(
         "service.main:create_app",

@@ -197,7 +197,7 @@ class ObservationStore:
         self._count_observation_changes(counts)
         self._write_observation_versions(p)
         counts.observations_deleted += self._delete_slices(p)
-        self._refresh_current(p)
+        self._refresh_current(p, deletions=counts.observations_deleted > 0)
         self._apply_attributes(p, counts)
         self._exec("UPDATE dataset SET last_changed = :now WHERE pk = :ds", p)
         return counts
@@ -306,16 +306,16 @@ class ObservationStore:
         )
         return int(result.rowcount or 0)
 
-    def _refresh_current(self, p: dict[str, Any]) -> None:
+    def _refresh_current(self, p: dict[str, Any], *, deletions: bool) -> None:
         """Point ``observation_current`` at this submission's versions."""
         d = self.d
-        self._exec(
-            "DELETE FROM observation_current WHERE EXISTS (SELECT 1 FROM observation o "
-            "WHERE o.submission_pk = :sub AND o.deleted "
-            "AND o.series_pk = observation_current.series_pk "
-            "AND o.time_period = observation_current.time_period)",
-            p,
-        )
+        if deletions:  # a key IN a small set: not a correlated scan of the whole table
+            self._exec(
+                "DELETE FROM observation_current WHERE (series_pk, time_period) IN ("
+                f"SELECT series_pk, time_period FROM observation WHERE submission_pk = :sub "
+                f"AND deleted = {d.bool_true})",
+                p,
+            )
         self._exec(
             "INSERT INTO observation_current (series_pk, time_period, observation_pk, value, "
             "value_text, attrs, recorded_at) "
@@ -360,13 +360,13 @@ class ObservationStore:
             "FROM attr_changes WHERE kind IN ('i', 'c', 'd')",
             p,
         )
-        self._exec(
-            "DELETE FROM attribute_current WHERE dataset_pk = :ds AND EXISTS (SELECT 1 FROM "
-            "attribute_value v WHERE v.submission_pk = :sub AND v.deleted "
-            "AND v.attribute_id = attribute_current.attribute_id "
-            "AND v.attach_key = attribute_current.attach_key)",
-            p,
-        )
+        if counts.attributes_deleted:
+            self._exec(
+                "DELETE FROM attribute_current WHERE dataset_pk = :ds AND "
+                "(attribute_id, attach_key) IN (SELECT attribute_id, attach_key FROM "
+                f"attribute_value WHERE submission_pk = :sub AND deleted = {d.bool_true})",
+                p,
+            )
         self._exec(
             "INSERT INTO attribute_current (dataset_pk, attribute_id, attach_key, "
             "attribute_value_pk, value, recorded_at) "

@@ -82,6 +82,8 @@ class Upload:
     dry_run: bool = False
     #: ``dataflow`` or ``datastructure``: what agency/flow_id/version name.
     context: str = "dataflow"
+    #: Who the submission record names when no provider or token does ("demo", "local").
+    submitter: str | None = None
 
 
 @dataclass
@@ -471,7 +473,9 @@ def _submission_fields(
         "received_at": received,
         "finished_at": None,
         "status": status,
-        "provider": upload.provider or ("admin" if upload.token_pk else "local"),
+        "provider": upload.provider
+        or upload.submitter
+        or ("admin" if upload.token_pk else "local"),
         "token_pk": upload.token_pk,
         "dataflow": outcome.dataflow or f"{upload.agency}:{upload.flow_id}({upload.version})",
         "actions": ",".join(sorted(outcome.actions)),
