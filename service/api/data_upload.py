@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
+import io
 import tempfile
 import zlib
 from dataclasses import dataclass
@@ -17,7 +19,8 @@ from service.api.auth import WriterDep
 from service.api.deps import SessionDep, SettingsDep
 from service.errors import Forbidden, NoResultsFound, QuerySyntaxError, SdmxError
 from service.storage.submissions import SubmissionRepository, as_dict
-from service.usecases.ingest import Outcome, Upload, ingest
+from service.storage.tokens import Principal
+from service.usecases.ingest import Outcome, Upload, ingest, record_refusal
 
 router = APIRouter(tags=["data upload"])
 
@@ -130,25 +133,46 @@ async def upload(
         raise QuerySyntaxError(
             f"uploads go to one of {', '.join(UPLOAD_CONTEXTS)}, not {context!r}"
         )
-    body = await spool(request, settings.max_upload_bytes)
+    meta = _upload(request, context, agency, resource_id, version, principal, dry_run)
+    factory = request.app.state.sessionmaker
     try:
-        job = Upload(
-            context=context,
-            agency=agency,
-            flow_id=resource_id,
-            version=version,
-            body=body.file,
-            media_type=request.headers.get("content-type", ""),
-            content_sha256=body.sha256,
-            size_bytes=body.size,
-            provider=None if principal.is_admin else principal.provider,
-            token_pk=principal.token_pk,
-            dry_run=dry_run,
+        body = await spool(request, settings.max_upload_bytes)
+    except (PayloadTooLarge, BadContentEncoding) as exc:
+        await run_in_threadpool(record_refusal, factory, meta, exc)
+        raise
+    try:
+        job = dataclasses.replace(
+            meta, body=body.file, content_sha256=body.sha256, size_bytes=body.size
         )
-        outcome = await run_in_threadpool(ingest, request.app.state.sessionmaker, job)
+        outcome = await run_in_threadpool(ingest, factory, job)
     finally:
         body.file.close()
     return outcome_response(outcome)
+
+
+def _upload(
+    request: Request,
+    context: str,
+    agency: str,
+    flow_id: str,
+    version: str,
+    principal: Principal,
+    dry_run: bool,
+) -> Upload:
+    """The upload's description; its body, hash and size are filled in once it is read."""
+    return Upload(
+        context=context,
+        agency=agency,
+        flow_id=flow_id,
+        version=version,
+        body=io.BytesIO(),
+        media_type=request.headers.get("content-type", ""),
+        content_sha256="",
+        size_bytes=int(request.headers.get("content-length") or 0),
+        provider=None if principal.is_admin else principal.provider,
+        token_pk=principal.token_pk,
+        dry_run=dry_run,
+    )
 
 
 @router.get("/rest/v2/submissions/{submission_id}", summary="One submission record")

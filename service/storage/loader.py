@@ -48,8 +48,16 @@ def read_files(
     skipped: list[str] = []
     for path in files:
         result = read_structures(path)
-        artefacts.extend(result.artefacts)
+        # a stub (isExternalReference) only points at an artefact kept elsewhere: storing it
+        # would pass off an empty codelist or DSD as the real one
+        artefacts.extend(a for a in result.artefacts if not a.is_stub)
         skipped.extend(f"{path.name}: {note}" for note in result.skipped)
+        skipped.extend(
+            f"{path.name}: {a.sdmx_class} {a.agency}:{a.id}({a.version}) is an external "
+            "reference (stub), not stored"
+            for a in result.artefacts
+            if a.is_stub
+        )
         if progress is not None:
             progress(path)
     return artefacts, skipped

@@ -168,10 +168,12 @@ class ObservationStore:
     def duplicate_observations(self, limit: int) -> list[tuple[str, str, int, str]]:
         """(series key, period, count, first location) of keys sent more than once."""
         rows = self._exec(
-            "SELECT series_key, time_period, COUNT(*), MIN(location) FROM stage_obs "
+            "SELECT d.series_key, d.time_period, d.n, s.location FROM ("
+            "SELECT series_key, time_period, COUNT(*) AS n, MIN(seq) AS first FROM stage_obs "
             "WHERE time_period IS NOT NULL AND NOT wildcard "
             "GROUP BY series_key, time_period HAVING COUNT(*) > 1 "
-            "ORDER BY MIN(seq) LIMIT :n",
+            "ORDER BY MIN(seq) LIMIT :n) d JOIN stage_obs s ON s.seq = d.first "
+            "ORDER BY d.first",
             {"n": limit},
         )
         return [(r[0], r[1], int(r[2]), r[3]) for r in rows]

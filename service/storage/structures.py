@@ -181,7 +181,8 @@ class StructureRepository:
         existing = {e.key: e for e in self.index()}
         now = dt.datetime.now(dt.UTC)
         inserted = updated = unchanged = 0
-        for artefact in artefacts:
+        # one artefact once: files of one load may repeat one (the last copy counts)
+        for artefact in {key_of(a): a for a in artefacts}.values():
             body, digest = encode(artefact)
             current = existing.get(key_of(artefact))
             if current is None:

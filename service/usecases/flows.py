@@ -8,7 +8,9 @@ from typing import TypeVar
 
 from service.errors import NoResultsFound, SemanticError
 from service.model import (
+    Code,
     Codelist,
+    ConceptScheme,
     ContentConstraint,
     Dataflow,
     DataStructure,
@@ -108,7 +110,21 @@ def _codelists(
         for c in dsd.components
         if c.representation is not None and c.representation.enumeration is not None
     }
-    return {ref.maintainable_key: _load_one(repo, by_key, ref, Codelist) for ref in refs}
+    return {ref.maintainable_key: _enumeration(repo, by_key, ref) for ref in refs}
+
+
+def _enumeration(
+    repo: StructureRepository, by_key: dict[ArtefactKey, IndexEntry], ref: Ref
+) -> Codelist:
+    """The codes a component takes: its codelist, or (an SDMX 2.1 measure dimension) the
+    concepts of its concept scheme, as a codelist of the same identity."""
+    if ref.cls != "ConceptScheme":
+        return _load_one(repo, by_key, ref, Codelist)
+    scheme = _load_one(repo, by_key, ref, ConceptScheme)
+    codes = tuple(Code(id=c.id, names=c.names, parent=c.parent) for c in scheme.items)
+    return Codelist(
+        agency=scheme.agency, id=scheme.id, version=scheme.version, names=scheme.names, items=codes
+    )
 
 
 def _constraints(

@@ -144,6 +144,15 @@ def ingest(
     return outcome
 
 
+def record_refusal(factory: sessionmaker[Session], upload: Upload, error: SdmxError) -> int | None:
+    """Record an upload refused before it could be read (too big, bad gzip): the audit trail
+    has every attempt. Returns the submission id."""
+    outcome = Outcome(status="rejected", dataflow="", report=ValidationReport(), error=error)
+    outcome.report.add(_refused(error))
+    _record(factory, upload, outcome, dt.datetime.now(dt.UTC))
+    return outcome.submission_id
+
+
 def _run(
     session: Session,
     upload: Upload,
@@ -314,7 +323,9 @@ class _Stager:
         if row.action is Action.DELETE:
             return None, None, True
         if self.numeric:
-            return float(raw), None, False
+            number = float(raw)
+            # NaN is SDMX's "no value" (its OBS_STATUS says why): stored as missing everywhere
+            return (None if number != number else number), None, False
         return None, raw, False
 
     def _split_attrs(self, row: DataRow) -> tuple[str | None, dict[str, str]]:

@@ -151,12 +151,15 @@ class RowValidator:
         ctx = self._ctx
         key = row.key
         missing = [d for d in ctx.dimension_ids if not key.get(d)]
-        if row.action is Action.DELETE:
-            # A Delete may leave dimensions out: wildcards. Not REF_AREA from a provider,
-            # whose wildcard would reach other providers' areas.
+        # A Delete may leave dimensions out (wildcards), and so may an attribute statement
+        # without a period or value (an SDMX-ML group, a partial-key SDMX-CSV 2.0 row): its
+        # key is as partial as the attributes' attachment. Never REF_AREA from a provider,
+        # whose wildcard would reach other providers' areas.
+        partial = row.action is Action.DELETE or (row.time is None and not row.value)
+        if partial:
             if ctx.provider_areas is not None and ctx.area_dimension in missing:
                 message = (
-                    f"A data provider's Delete must give {ctx.area_dimension}: "
+                    f"A data provider's partial key must give {ctx.area_dimension}: "
                     "a wildcard would reach other providers' data."
                 )
                 found.append((Rule.MISSING_DIMENSION, ctx.area_dimension, None, message))

@@ -112,11 +112,18 @@ class TestKey:
         problem = only(validator.check(row))
         assert (problem.rule, problem.component) == ("missing_dimension", "REF_AREA")
         assert problem.message == (
-            "A data provider's Delete must give REF_AREA: a wildcard would reach other "
+            "A data provider's partial key must give REF_AREA: a wildcard would reach other "
             "providers' data."
         )
         context = ValidationContext.build(DSD, {c.key: c for c in CODELISTS}, [CONSTRAINT])
         assert RowValidator(context).check(row) == ()  # no provider scope: an ILO upload
+
+    def test_an_attribute_statement_may_give_a_partial_key(self, validator: RowValidator) -> None:
+        # an SDMX-ML group: no period, no value, only the group's dimensions
+        row = make_row(time=None, value=None, drop_key=["MEASURE"])
+        assert "missing_dimension" not in {p.rule for p in validator.check(row)}
+        observation = make_row(drop_key=["MEASURE"])  # an observation still needs all
+        assert "missing_dimension" in {p.rule for p in validator.check(observation)}
 
     def test_series_key_in_dsd_order(self, validator: RowValidator) -> None:
         row = make_row(key={"MEASURE": "M3", "REF_AREA": "THA"})
