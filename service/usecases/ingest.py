@@ -274,6 +274,14 @@ class _Stager:
         self._last_attrs: dict[tuple[str, str], str | None] = {}
         self._periods: dict[str, str] = {}
         self._positions: dict[str, tuple[int, ...]] = {}
+        self._last_series = ""
+        self._last_static: dict[str, str] = {}
+        #: attributes attached to the time dimension: their attachment changes every period
+        self.timed = {
+            name
+            for name, rel in self.higher.items()
+            if self.time_dim is not None and self.time_dim in rel.dimensions
+        }
         self._attach_keys: dict[tuple[str | None, ...], str | None] = {}
 
     def add(self, row: DataRow, seq: int) -> Problem | None:
@@ -304,8 +312,25 @@ class _Stager:
             )
         )
         if higher:
-            return self._stage_higher(higher, parts, period, action, row)
+            return self._stage_higher(
+                self._changed(higher, series_key, action), parts, period, action, row
+            )
         return None
+
+    def _changed(self, higher: dict[str, str], series_key: str, action: str) -> dict[str, str]:
+        """The attribute values that need staging: readers copy series- and data-set-level
+        values onto every observation, so within a series only those attached to the period,
+        or that differ from the previous row's, are new."""
+        if action == "D" or series_key != self._last_series:
+            self._last_series = series_key
+            self._last_static = {n: v for n, v in higher.items() if n not in self.timed}
+            return higher
+        last = self._last_static
+        changed = {n: v for n, v in higher.items() if n in self.timed or last.get(n) != v}
+        for name, value in changed.items():
+            if name not in self.timed:
+                last[name] = value
+        return changed
 
     def _period(self, time: str) -> str:
         """The period spelled one way (2023-A1 is 2023); memoised, periods repeat."""
