@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from service.api.errors import render_error
 from service.errors import (
@@ -22,6 +23,8 @@ from service.settings import get_settings
 
 log = logging.getLogger("ilms.errors")
 
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
 
 def error_response(request: Request, error: SdmxError) -> Response:
     body, media_type = render_error(
@@ -33,8 +36,22 @@ def error_response(request: Request, error: SdmxError) -> Response:
     )
     headers = {"Vary": "Accept, Accept-Language"}
     if error.http_status == 405:
-        headers["Allow"] = "GET, HEAD, OPTIONS"
+        headers["Allow"] = allowed_methods(request)
     return Response(body, status_code=error.http_status, media_type=media_type, headers=headers)
+
+
+def allowed_methods(request: Request) -> str:
+    """The methods some route of the app answers on the request's path (``Allow`` on 405).
+
+    Asks every route of ``request.app.routes`` (included routers answer for theirs) whether it
+    fully matches the path with each method.
+    """
+    routes = request.app.routes
+    return ", ".join(
+        method
+        for method in HTTP_METHODS
+        if any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in routes)
+    )
 
 
 async def _sdmx_error(request: Request, exc: Exception) -> Response:

@@ -6,9 +6,10 @@ import email.utils
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
+from service.api.auth import reader_access
 from service.api.deps import SessionDep, SettingsDep
 from service.api.encoding import accepts_gzip
 from service.api.notimplemented import V1_OTHER, not_implemented, v2_error
@@ -222,6 +223,7 @@ def _register(paths: list[str], endpoint: object, api: str, summary: str) -> Non
                 operation_id=f"{api}_structure_{method.lower()}_{n}",
                 summary=summary,
                 response_class=Response,
+                dependencies=[Depends(reader_access)],
             )
 
 

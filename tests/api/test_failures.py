@@ -83,3 +83,26 @@ def test_store_failure_is_503_service_unavailable(tmp_path: Path) -> None:
         response = client.get("/rest/v2/structure/codelist/ILO/CL_SEX")
     assert response.status_code == 503
     assert response.json()["errors"][0]["code"] == 503
+
+
+def test_reads_can_require_a_token(tmp_path: Path) -> None:
+    from sqlalchemy.orm import Session
+
+    from service.db import make_engine
+    from service.storage.tokens import TokenRepository
+    from tests.conftest import prepare
+
+    settings = prepare(f"sqlite:///{tmp_path / 'private.db'}")
+    with Session(make_engine(settings)) as session:
+        token, _ = TokenRepository(session).create(provider="ILO:THA", is_admin=False)
+        session.commit()
+    private = settings.model_copy(update={"public_reads": False})
+    with TestClient(create_app(private)) as client:
+        anonymous = client.get("/rest/codelist/ILO/CL_SEX")
+        known = client.get(
+            "/rest/codelist/ILO/CL_SEX", headers={"Authorization": f"Bearer {token}"}
+        )
+    assert anonymous.status_code == 401
+    assert known.status_code == 200
+    with TestClient(create_app(settings)) as client:  # the default: public reads
+        assert client.get("/rest/codelist/ILO/CL_SEX").status_code == 200

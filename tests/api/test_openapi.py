@@ -16,6 +16,7 @@ from urllib.parse import quote
 import pytest
 import yaml
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from httpx import Response
 from jsonschema import Draft202012Validator
@@ -23,7 +24,9 @@ from lxml import etree
 from sqlalchemy.orm import Session
 
 from service import __version__
+from service.api import data_upload
 from service.api.notimplemented import V1_OTHER, V2_OTHER
+from service.api.structure import V1_PATHS, V2_PATHS
 from service.db import make_engine
 from service.errors import (
     InternalError,
@@ -35,9 +38,11 @@ from service.errors import (
     SemanticError,
 )
 from service.formats.media_types import STRUCTURE_WRITERS
+from service.formats.readers.data import READERS
 from service.settings import PROJECT_ROOT, Settings
 from service.storage.loader import load_paths
 from service.storage.migrate import upgrade
+from service.storage.tokens import TokenRepository
 from tests.shared import ILO_SPECIMEN, SHARED, requires_shared
 
 SPEC_FILE = PROJECT_ROOT / "openapi.yaml"
@@ -48,6 +53,10 @@ OFFICIAL_V2 = SHARED / "sdmx-standard/openapi/v2.2.2/sdmx-rest.yaml"
 #: Paths documented for clients but answered by the catch-all routes, not by routes of their own.
 CATCH_ALL = "x-ilms-served-by"
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+#: The methods of structure queries; the other methods of a structure path maintain structures.
+QUERY_METHODS = ("get", "head")
+#: Methods that change something: they need a token.
+WRITE_METHODS = ("post", "put", "delete", "patch")
 PARAM_LOCATIONS = {"path", "query", "header", "cookie"}
 #: The errors the service answers structure queries with (the HTTP status is the class's).
 STRUCTURE_ERRORS: tuple[type[SdmxError], ...] = (
@@ -69,6 +78,14 @@ TRANSPORT_HEADERS = {
     "access-control-expose-headers",
 }
 V1_PREFIX, V2_PREFIX = "/rest/", "/rest/v2/"
+#: The data upload route, from the app.
+UPLOAD_ROUTE = next(
+    r
+    for r in data_upload.router.routes
+    if isinstance(r, APIRoute) and r.endpoint is data_upload.upload
+)
+UPLOAD_PATH = UPLOAD_ROUTE.path
+(UPLOAD_METHOD,) = {m.lower() for m in UPLOAD_ROUTE.methods or ()}
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -120,6 +137,17 @@ def parameters(path: str, method: str, doc: dict[str, Any] = SPEC) -> dict[tuple
     return merged
 
 
+def query_operations(path: str) -> dict[str, dict[str, Any]]:
+    """The GET and HEAD operations of a path (structure paths also have maintenance ones)."""
+    return {m: op for m, op in operations(path).items() if m in QUERY_METHODS}
+
+
+def all_operations(doc: dict[str, Any] = SPEC) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path in doc["paths"]:
+        for method, op in operations(path, doc).items():
+            yield path, method, op
+
+
 def served_paths() -> list[str]:
     return [p for p in SPEC["paths"] if CATCH_ALL not in SPEC["paths"][p]]
 
@@ -128,21 +156,23 @@ def catch_all_paths() -> list[str]:
     return [p for p in SPEC["paths"] if CATCH_ALL in SPEC["paths"][p]]
 
 
-def structure_paths(prefix: str = V1_PREFIX) -> list[str]:
-    return [p for p in served_paths() if p.startswith(prefix)]
-
-
 def v1_structure_paths() -> list[str]:
-    return [p for p in structure_paths(V1_PREFIX) if not p.startswith(V2_PREFIX)]
+    """The paths of the app's v1 structure query routes."""
+    return list(V1_PATHS)
 
 
 def v2_structure_paths() -> list[str]:
-    return structure_paths(V2_PREFIX)
+    """The paths of the app's v2 structure query routes."""
+    return list(V2_PATHS)
+
+
+def structure_paths() -> list[str]:
+    return [*v1_structure_paths(), *v2_structure_paths()]
 
 
 def query_param(paths: list[str], name: str) -> dict[str, Any]:
-    """The one definition of a query parameter shared by a family of structure paths."""
-    found = [parameters(p, m).get((name, "query")) for p in paths for m in operations(p)]
+    """The one definition of a query parameter shared by the queries of a family of paths."""
+    found = [parameters(p, m).get((name, "query")) for p in paths for m in query_operations(p)]
     assert found, f"no operation among {paths}"
     assert all(f is not None for f in found), f"'{name}' missing on some of {paths}"
     distinct = {json.dumps(f, sort_keys=True) for f in found}
@@ -187,6 +217,52 @@ def official(path: Path) -> dict[str, Any]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
+def base_type(media_type: str) -> str:
+    return media_type.split(";", 1)[0].strip().lower()
+
+
+def path_values(path: str, method: str) -> dict[str, str]:
+    return {
+        name: example_of(p)
+        for (name, where), p in parameters(path, method).items()
+        if where == "path"
+    }
+
+
+def bearer_schemes() -> set[str]:
+    schemes = SPEC["components"].get("securitySchemes", {})
+    return {
+        name
+        for name, scheme in schemes.items()
+        if scheme.get("type") == "http" and scheme.get("scheme", "").lower() == "bearer"
+    }
+
+
+def requires_bearer(op: dict[str, Any]) -> bool:
+    """Whether every way to satisfy the operation's security needs a bearer token."""
+    requirements = op.get("security", SPEC.get("security", []))
+    return bool(requirements) and all(set(r) & bearer_schemes() for r in requirements)
+
+
+def assert_documented(response: Response, path: str, method: str) -> None:
+    """A live response has a documented status, media type, headers and (JSON) body shape."""
+    where = f"{method.upper()} {path} {response.status_code}"
+    documented = operations(path)[method]["responses"]
+    assert str(response.status_code) in documented, f"{where}: undocumented status"
+    spec = resolve(documented[str(response.status_code)])
+    headers = {h.lower() for h in spec.get("headers", {})}
+    assert set(response.headers) - TRANSPORT_HEADERS <= headers, f"{where}: headers"
+    if not response.content:
+        return
+    media_type = response.headers["content-type"]
+    content = spec.get("content", {})
+    assert media_type in content, f"{where}: {media_type} is not documented"
+    if "json" in media_type:
+        schema = {"allOf": [content[media_type]["schema"]], "components": SPEC["components"]}
+        errors = [e.message for e in Draft202012Validator(schema).iter_errors(response.json())]
+        assert errors == [], f"{where}: the body does not follow the documented schema"
+
+
 # --- fixtures --------------------------------------------------------------------------------
 
 
@@ -219,6 +295,21 @@ def empty_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClien
     upgrade(engine)
     engine.dispose()
     yield from _client(settings)
+
+
+@pytest.fixture(scope="module")
+def write_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, str]]:
+    """A client of an app whose store holds no structures, and an admin token for it."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('openapi-write') / 'x.db'}"
+    settings = Settings(database_url=url, log_json=False, log_level="WARNING")
+    engine = make_engine(settings)
+    upgrade(engine)
+    with Session(engine) as session:
+        token, _ = TokenRepository(session).create(provider=None, is_admin=True, label="openapi")
+        session.commit()
+    engine.dispose()
+    for test_client in _client(settings):
+        yield test_client, token
 
 
 @pytest.fixture(scope="module")
@@ -256,6 +347,13 @@ def test_every_ref_resolves_and_every_component_is_used() -> None:
         except (KeyError, TypeError) as exc:
             pytest.fail(f"$ref {ref} does not resolve ({exc!r})")
         used.add(ref)
+    # Security schemes are used by name, in security requirements, not by $ref.
+    requirements = [*SPEC.get("security", [])]
+    requirements += [r for _, _, op in all_operations() for r in op.get("security", [])]
+    schemes = SPEC["components"].get("securitySchemes", {})
+    for requirement in requirements:
+        assert set(requirement) <= set(schemes), f"undefined security scheme: {requirement}"
+        used |= {f"#/components/securitySchemes/{name}" for name in requirement}
     defined = {
         f"#/components/{kind}/{name}"
         for kind, entries in SPEC["components"].items()
@@ -307,6 +405,11 @@ def test_schemas_are_valid_json_schema() -> None:
     schemas += [h["schema"] for h in SPEC["components"]["headers"].values()]
     for response in SPEC["components"]["responses"].values():
         schemas += [m["schema"] for m in response.get("content", {}).values()]
+    for body in SPEC["components"].get("requestBodies", {}).values():
+        schemas += [m["schema"] for m in body["content"].values()]
+    for _, _, op in all_operations():
+        for response in op["responses"].values():
+            schemas += [m["schema"] for m in response.get("content", {}).values()]
     for schema in schemas:
         Draft202012Validator.check_schema(schema)
 
@@ -333,6 +436,102 @@ def test_app_query_parameters_are_documented(app_paths: dict[str, Any]) -> None:
             if taken - documented:
                 undocumented[f"{method.upper()} {path}"] = sorted(taken - documented)
     assert undocumented == {}, "app routes take query parameters openapi.yaml does not document"
+
+
+def test_app_request_bodies_are_documented(app_paths: dict[str, Any]) -> None:
+    """The media types a route declares for its request body are documented for it."""
+    declared = {
+        (path, method): set(op["requestBody"]["content"])
+        for path, item in app_paths.items()
+        for method, op in item.items()
+        if "requestBody" in op
+    }
+    assert declared, "no app route declares a request body"
+    for (path, method), media_types in declared.items():
+        body = resolve(operations(path)[method].get("requestBody", {}))
+        assert body.get("required") is True, f"{method.upper()} {path}"
+        assert media_types <= set(body["content"]), f"{method.upper()} {path}"
+
+
+def test_upload_media_types_are_the_readers() -> None:
+    body = resolve(operations(UPLOAD_PATH)[UPLOAD_METHOD]["requestBody"])
+    assert body.get("required") is True
+    assert {base_type(t) for t in body["content"]} == set(READERS)
+
+
+def test_writes_need_a_bearer_token(empty_client: TestClient) -> None:
+    """Every write operation declares the bearer scheme, and the operations that declare it
+    are exactly those the app answers 401 without a token (the submission reads too); they
+    document that 401."""
+    assert bearer_schemes(), "no bearer security scheme"
+    guarded: set[tuple[str, str]] = set()
+    for path in served_paths():
+        for method in operations(path):
+            url = fill(path, path_values(path, method))
+            response = empty_client.request(method.upper(), url, content=b"")
+            if response.status_code == 401:
+                guarded.add((path, method))
+    secured = {(p, m) for p, m, op in all_operations() if requires_bearer(op)}
+    writes = {(p, m) for p, m, _ in all_operations() if m in WRITE_METHODS}
+    assert writes, "no write operation is documented"
+    assert writes - secured == set(), "write operations without the bearer requirement"
+    assert secured == guarded, "documented security differs from what the app asks a token for"
+    for path, method in secured:
+        description = resolve(operations(path)[method]["responses"]["401"])["description"]
+        assert "110" in description, f"{method.upper()} {path}: SDMX code 110"
+
+
+def test_allow_lists_the_documented_methods(empty_client: TestClient) -> None:
+    """A method no route answers is a 405 whose Allow lists the path's documented methods
+    (and, under /rest, the GET and HEAD of the catch-all routes)."""
+    for path in served_paths():
+        documented = {m.upper() for m in operations(path)}
+        assert "PATCH" not in documented, path
+        url = fill(path, path_values(path, next(iter(operations(path)))))
+        response = empty_client.patch(url)
+        assert response.status_code == 405, (url, response.text)
+        allowed = {m.strip() for m in response.headers["allow"].split(",")}
+        assert documented <= allowed, (path, allowed)
+        extra = {"GET", "HEAD"} if path.startswith(V1_PREFIX) else set()
+        assert allowed - documented <= extra, (path, allowed)
+
+
+def test_write_responses_are_documented(write_client: tuple[TestClient, str]) -> None:
+    """Live answers of the write and submission routes: documented statuses, media types,
+    headers and JSON shapes."""
+    client, token = write_client
+    bearer = {"Authorization": f"Bearer {token}"}
+    upload, method = UPLOAD_PATH, UPLOAD_METHOD
+    url = fill(upload, path_values(upload, method))
+    csv = {"Content-Type": "text/csv"}
+
+    refused = client.request(method.upper(), url, content=b"A,B\n1,2\n", headers={**bearer, **csv})
+    assert refused.status_code == NoResultsFound.http_status, refused.text  # no dataflow here
+    assert_documented(refused, upload, method)
+    anonymous = client.request(method.upper(), url, content=b"A\n", headers=csv)
+    assert anonymous.status_code == 401
+    assert_documented(anonymous, upload, method)
+    assert sdmx_error_code(anonymous) == 110
+
+    record_path, list_path = "/rest/v2/submissions/{submission_id}", "/rest/v2/submissions"
+    record = client.get(refused.headers["location"], headers=bearer)
+    assert record.status_code == 200, record.text
+    assert_documented(record, record_path, "get")
+    listed = client.get(list_path, headers=bearer, params={"status": "rejected"})
+    assert listed.status_code == 200, listed.text
+    assert_documented(listed, list_path, "get")
+    assert [s["id"] for s in listed.json()["submissions"]] == [record.json()["id"]]
+    missing = client.get(fill(record_path, {"submission_id": "999999"}), headers=bearer)
+    assert missing.status_code == 404
+    assert_documented(missing, record_path, "get")
+
+    artefact = "/rest/v2/structure/{structure_type}/{agency}/{resource_id}/{version}"
+    absent = client.delete(fill(artefact, path_values(artefact, "delete")), headers=bearer)
+    assert absent.status_code == 404, absent.text
+    assert_documented(absent, artefact, "delete")
+    not_xml = client.post("/rest/v2/structure", content=b"A\n", headers={**bearer, **csv})
+    assert not_xml.status_code == 415, not_xml.text
+    assert_documented(not_xml, "/rest/v2/structure", "post")
 
 
 def test_catch_all_paths_are_the_unimplemented_resources() -> None:
@@ -369,7 +568,8 @@ def test_catch_all_paths_answer_501(empty_client: TestClient, path: str) -> None
 def test_structure_formats_are_the_writers() -> None:
     writers = set(STRUCTURE_WRITERS)
     for path in structure_paths():
-        for method, op in operations(path).items():
+        assert set(query_operations(path)) == set(QUERY_METHODS), path
+        for method, op in query_operations(path).items():
             for status, raw in op["responses"].items():
                 content = set(resolve(raw).get("content", {}))
                 if status == "200" and method == "get":
@@ -383,7 +583,8 @@ def test_structure_formats_are_the_writers() -> None:
 
 def test_structure_errors_are_documented() -> None:
     for path in structure_paths():
-        for method, op in operations(path).items():
+        assert set(query_operations(path)) == set(QUERY_METHODS), path
+        for method, op in query_operations(path).items():
             for error in STRUCTURE_ERRORS:
                 where = f"{method.upper()} {path} {error.http_status}"
                 assert str(error.http_status) in op["responses"], where
@@ -436,7 +637,8 @@ def test_live_responses_use_documented_headers(loaded_client: TestClient) -> Non
         url = fill(
             path, dict(zip(template_names(path), ("codelist", "ILO", "CL_ECO"), strict=True))
         )
-        ops = operations(path)
+        ops = query_operations(path)
+        assert set(ops) == set(QUERY_METHODS), path
         for method in ops:
             response = loaded_client.request(method.upper(), url)
             assert response.status_code == 200, (method, url, response.text)
