@@ -86,6 +86,44 @@ class NotImplementedYet(SdmxError):
     title = "Not implemented"
 
 
+class PayloadTooLarge(SdmxError):
+    """A request body over the configured limit (counted after gzip decoding)."""
+
+    code = 413
+    http_status = 413
+    title = "Payload too large"
+
+
+class UnsupportedMediaType(SdmxError):
+    """A request body in a format this resource does not take."""
+
+    code = 140
+    http_status = 415
+    title = "Unsupported media type"
+
+
+class UnreadableBody(SdmxError):
+    """A request body that cannot be decoded (bad or truncated gzip...)."""
+
+    code = 140
+    http_status = 400
+    title = "Unreadable request body"
+
+
+class UnreadableMessage(SdmxError):
+    """An SDMX message that cannot be read (malformed, truncated, unsafe): nothing is written."""
+
+    code = 140
+    http_status = 400
+    title = "Unreadable data message"
+
+
+class MethodNotAllowed(SdmxError):
+    code = 140
+    http_status = 405
+    title = "Method not allowed"
+
+
 class ResultTooLarge(SdmxError):
     code = 510
     http_status = 413

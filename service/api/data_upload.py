@@ -17,7 +17,13 @@ from fastapi.responses import JSONResponse
 
 from service.api.auth import WriterDep
 from service.api.deps import SessionDep, SettingsDep
-from service.errors import Forbidden, NoResultsFound, QuerySyntaxError, SdmxError
+from service.errors import (
+    Forbidden,
+    NoResultsFound,
+    PayloadTooLarge,
+    QuerySyntaxError,
+    UnreadableBody,
+)
 from service.storage.submissions import SubmissionRepository, as_dict
 from service.storage.tokens import Principal
 from service.usecases.ingest import Outcome, Upload, ingest, record_refusal
@@ -25,18 +31,6 @@ from service.usecases.ingest import Outcome, Upload, ingest, record_refusal
 router = APIRouter(tags=["data upload"])
 
 _SPOOL_IN_MEMORY = 8 * 1024 * 1024
-
-
-class PayloadTooLarge(SdmxError):
-    code = 413
-    http_status = 413
-    title = "Payload too large"
-
-
-class BadContentEncoding(SdmxError):
-    code = 140
-    http_status = 400
-    title = "Unreadable request body"
 
 
 @dataclass
@@ -53,7 +47,7 @@ async def spool(request: Request, limit: int) -> SpooledBody:
     """
     encoding = (request.headers.get("content-encoding") or "identity").lower()
     if encoding not in ("identity", "gzip", "x-gzip"):
-        raise BadContentEncoding(f"Content-Encoding {encoding!r} is not supported; use gzip")
+        raise UnreadableBody(f"Content-Encoding {encoding!r} is not supported; use gzip")
     gunzip = zlib.decompressobj(16 + zlib.MAX_WBITS) if encoding != "identity" else None
     out = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115
     digest = hashlib.sha256()
@@ -67,7 +61,7 @@ async def spool(request: Request, limit: int) -> SpooledBody:
             digest.update(data)
             out.write(data)
         if gunzip is not None and not gunzip.eof:
-            raise BadContentEncoding("the gzip body is truncated")
+            raise UnreadableBody("the gzip body is truncated")
     except BaseException:
         out.close()
         raise
@@ -79,7 +73,7 @@ def _gunzip(gunzip: Any, chunk: bytes) -> bytes:
     try:
         return bytes(gunzip.decompress(chunk))
     except zlib.error as exc:
-        raise BadContentEncoding(f"the body is not valid gzip: {exc}") from exc
+        raise UnreadableBody(f"the body is not valid gzip: {exc}") from exc
 
 
 def outcome_response(outcome: Outcome) -> JSONResponse:
@@ -137,7 +131,7 @@ async def upload(
     factory = request.app.state.sessionmaker
     try:
         body = await spool(request, settings.max_upload_bytes)
-    except (PayloadTooLarge, BadContentEncoding) as exc:
+    except (PayloadTooLarge, UnreadableBody) as exc:
         await run_in_threadpool(record_refusal, factory, meta, exc)
         raise
     try:

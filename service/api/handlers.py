@@ -13,6 +13,7 @@ from starlette.routing import Match
 
 from service.api.errors import render_error
 from service.errors import (
+    MethodNotAllowed,
     NoResultsFound,
     NotImplementedYet,
     QuerySyntaxError,
@@ -65,12 +66,6 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
         f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in exc.errors()
     )
     return error_response(request, QuerySyntaxError(problems or "invalid request"))
-
-
-class MethodNotAllowed(SdmxError):
-    code = 140
-    http_status = 405
-    title = "Method not allowed"
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

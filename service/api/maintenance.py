@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from service.api.auth import AdminDep
 from service.api.deps import SettingsDep, get_session
-from service.errors import QuerySyntaxError, SdmxError
+from service.errors import PayloadTooLarge, QuerySyntaxError, UnsupportedMediaType
 from service.formats.base import Header
 from service.formats.writers.submit_structure_response import (
     MEDIA_TYPES,
@@ -59,18 +59,6 @@ _XML_BODY: dict[str, Any] = {
         },
     }
 }
-
-
-class UnsupportedMediaType(SdmxError):
-    code = 140
-    http_status = 415
-    title = "Unsupported media type"
-
-
-class PayloadTooLarge(SdmxError):
-    code = 413
-    http_status = 413
-    title = "Payload too large"
 
 
 def _is_structure_xml(content_type: str) -> bool:

@@ -19,7 +19,7 @@ import msgspec
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.db import SQLITE_IMMEDIATE
-from service.errors import Forbidden, SdmxError
+from service.errors import Forbidden, SdmxError, UnreadableMessage
 from service.formats.readers.data import reader_for
 from service.model import AttributeRelationship, DataStructure, Ref
 from service.model.data import Action, DataReadError, DataRow
@@ -45,24 +45,6 @@ from service.validation import (
 log = logging.getLogger("ilms.ingest")
 
 BATCH = 5000
-#: Printed in place of a measure or attribute value to mark it for deletion (SDMX-CSV 2.0).
-DELETE_MARK = "-"
-
-
-class UploadRejected(SdmxError):
-    """The message was read but is not valid: nothing was written (HTTP 422)."""
-
-    code = 150
-    http_status = 422
-    title = "Invalid data message"
-
-
-class UnreadableMessage(SdmxError):
-    """The message could not be read (malformed, truncated, unsafe): nothing was written."""
-
-    code = 140
-    http_status = 400
-    title = "Unreadable data message"
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
-from service.errors import SdmxError
+from service.errors import UnsupportedMediaType
 from service.formats.readers.sdmx_csv_data import read_rows as read_csv
 from service.formats.readers.sdmx_json_data import read_rows as read_json
 from service.formats.readers.sdmx_ml_data import read_rows as read_xml
@@ -13,12 +13,6 @@ from service.model import DataStructure
 from service.model.data import DataRow
 
 Reader = Callable[[BinaryIO, DataStructure], Iterator[DataRow]]
-
-
-class UnsupportedMediaType(SdmxError):
-    code = 140
-    http_status = 415
-    title = "Unsupported media type"
 
 
 #: Base media types (parameters aside) and the reader for each. The readers themselves tell
