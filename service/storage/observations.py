@@ -18,15 +18,16 @@ Action semantics (see README, "Actions"):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session
 
 from service.model import DataStructure
+from service.storage.tables import DatasetRow
 
 #: One staged observation row, in ``stage_obs`` column order.
 StagedObs = tuple[
@@ -434,6 +435,59 @@ class ObservationStore:
             {"a": dsd.agency, "i": dsd.id, "v": dsd.version},
         )
         return [(r[0], r[1], r[2]) for r in rows]
+
+    def find_dataset(self, dsd: DataStructure) -> tuple[int, dt.datetime | None] | None:
+        """The data set of a DSD and when it last changed; None before its first upload."""
+        row = self.conn.execute(
+            select(DatasetRow.pk, DatasetRow.last_changed).where(
+                DatasetRow.agency == dsd.agency,
+                DatasetRow.dsd_id == dsd.id,
+                DatasetRow.version == dsd.version,
+            )
+        ).first()
+        if row is None:
+            return None
+        changed = row[1]
+        if changed is not None:  # SQLite gives naive UTC; PostgreSQL the session's offset
+            changed = (
+                changed.replace(tzinfo=dt.UTC)
+                if changed.tzinfo is None
+                else changed.astimezone(dt.UTC)
+            )
+        return int(row[0]), changed
+
+    def stream_current(
+        self, dataset_pk: int, patterns: Sequence[str] = (), yield_per: int = 5000
+    ) -> Iterator[tuple[str, str, float | None, str | None, str | None]]:
+        """Current observations of a data set, by series key then period, from a server-side
+        cursor: (series key, period, value, text value, observation attributes JSON).
+        ``patterns`` are LIKE patterns on the series key (any of them matches)."""
+        where = ""
+        params: dict[str, Any] = {"ds": dataset_pk}
+        if patterns:
+            clauses = []
+            for n, pattern in enumerate(patterns):
+                params[f"p{n}"] = pattern
+                clauses.append(f"s.series_key LIKE :p{n} ESCAPE '\\'")
+            where = " AND (" + " OR ".join(clauses) + ")"
+        result = self.conn.execution_options(stream_results=True, yield_per=yield_per).execute(
+            text(
+                "SELECT s.series_key, c.time_period, c.value, c.value_text, c.attrs "
+                "FROM observation_current c JOIN series s ON s.pk = c.series_pk "
+                f"WHERE s.dataset_pk = :ds{where} ORDER BY s.series_key, c.time_period"
+            ),
+            params,
+        )
+        for row in result:
+            yield row[0], row[1], row[2], row[3], row[4]
+
+    def attribute_values(self, dataset_pk: int) -> dict[tuple[str, str], str | None]:
+        """Current attribute values above observation level: (attribute, attach key) -> value."""
+        rows = self._exec(
+            "SELECT attribute_id, attach_key, value FROM attribute_current WHERE dataset_pk = :ds",
+            {"ds": dataset_pk},
+        )
+        return {(r[0], r[1]): r[2] for r in rows}
 
     def drop_staging(self) -> None:
         for table in ("stage_obs", "stage_attr", "changes", "doomed", "attr_changes"):

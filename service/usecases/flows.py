@@ -73,7 +73,7 @@ def resolve_flow(repo: StructureRepository, agency: str, flow_id: str, version: 
         e
         for e in index
         if e.type is StructureType.DATAFLOW
-        and e.agency == agency
+        and agency in (e.agency, "*")
         and e.id == flow_id
         and (version in ("latest", "~", "*") or e.version == version)
     ]

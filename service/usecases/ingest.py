@@ -32,6 +32,7 @@ from service.storage.observations import (
 )
 from service.storage.structures import StructureRepository
 from service.storage.submissions import SubmissionRepository
+from service.usecases.attachment import attach_key, dimensions_of
 from service.usecases.flows import FlowContext, resolve_flow, resolve_structure
 from service.validation import (
     Problem,
@@ -250,7 +251,7 @@ class _Stager:
             if attribute.relationship.level == "observation":
                 self.obs_attrs.add(attribute.id)
             else:
-                self.higher[attribute.id] = _dimensions_of(attribute.relationship, dsd)
+                self.higher[attribute.id] = dimensions_of(attribute.relationship, dsd)
         self.obs: list[StagedObs] = []
         self.attrs: list[StagedAttr] = []
         self._last_attrs: dict[tuple[str, str], str | None] = {}
@@ -384,7 +385,7 @@ class _Stager:
         if found == "\0":
             if len(self._attach_keys) > 100_000:
                 self._attach_keys.clear()
-            found = self._attach_keys[memo] = _attach_key(
+            found = self._attach_keys[memo] = attach_key(
                 rel, self.dims, parts, period, self.time_dim
             )
         return found
@@ -407,42 +408,6 @@ def _numeric_measure(dsd: DataStructure) -> bool:
 
 
 _TEXT_TYPES = {"String", "Alpha", "AlphaNumeric", "Numeric", "URI", "XHTML"}
-
-
-def _dimensions_of(rel: AttributeRelationship, dsd: DataStructure) -> AttributeRelationship:
-    """A relationship with group attachments resolved to the group's dimensions."""
-    if rel.level == "group" and rel.group:
-        group = next((g for g in dsd.groups if g.id == rel.group), None)
-        if group is not None:
-            return AttributeRelationship(level="dimensions", dimensions=group.dimensions)
-    return rel
-
-
-def _attach_key(
-    rel: AttributeRelationship,
-    dims: tuple[str, ...],
-    parts: list[str | None],
-    period: str | None,
-    time_dim: str | None,
-) -> str | None:
-    """Where an attribute value attaches; None when the row lacks a dimension it needs."""
-    if rel.level == "dataset":
-        return ""
-    wanted = set(rel.dimensions)
-    key = []
-    for dim, code in zip(dims, parts, strict=True):
-        if dim in wanted:
-            if not code:
-                return None
-            key.append(code)
-        else:
-            key.append("")
-    joined = ".".join(key)
-    if time_dim is not None and time_dim in wanted:
-        if period is None:
-            return None
-        return f"{joined}@{period}"
-    return joined
 
 
 def _attachment_problem(
