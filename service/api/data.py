@@ -98,10 +98,11 @@ def v2_data(
     agency: str,
     resource_id: str,
     version: str,
-    key: str | None = None,
     format: Format = None,  # noqa: A002 - the SDMX parameter name
 ) -> Response:
+    """``key`` comes from ``request.path_params``: the shorter path has none (not a query)."""
     _check(request, request.query_params)
+    key = request.path_params.get("key")
     repo = StructureRepository(session)
     if context == "dataflow":
         flow = resolve_flow(repo, agency, resource_id, version)
@@ -118,10 +119,11 @@ def v1_data(
     request: Request,
     session: SessionDep,
     flow_ref: str,
-    key: str | None = None,
     format: Format = None,  # noqa: A002 - the SDMX parameter name
 ) -> Response:
+    """``key`` comes from ``request.path_params``: the shorter path has none (not a query)."""
     _check(request, request.query_params)
+    key = request.path_params.get("key")
     agency, flow_id, version = parse_flow_ref(flow_ref)
     flow = resolve_flow(StructureRepository(session), agency, flow_id, version)
     return _answer(request, session, flow, key, ApiVersion.V1)

@@ -24,8 +24,9 @@ from lxml import etree
 from sqlalchemy.orm import Session
 
 from service import __version__
+from service.api import data as data_api
 from service.api import data_upload
-from service.api.notimplemented import V1_OTHER, V2_OTHER
+from service.api.notimplemented import V1_OTHER, V2_OTHER, not_implemented
 from service.api.structure import V1_PATHS, V2_PATHS
 from service.db import make_engine
 from service.errors import (
@@ -36,13 +37,18 @@ from service.errors import (
     QuerySyntaxError,
     SdmxError,
     SemanticError,
+    Unauthorized,
 )
 from service.formats.media_types import STRUCTURE_WRITERS
 from service.formats.readers.data import READERS
+from service.formats.writers.sdmx_csv_20_data import MEDIA_TYPE as SDMX_CSV_20
 from service.settings import PROJECT_ROOT, Settings
 from service.storage.loader import load_paths
 from service.storage.migrate import upgrade
 from service.storage.tokens import TokenRepository
+from tests.api.test_upload import csv as upload_csv
+from tests.api.test_upload import row as upload_row
+from tests.conftest import prepare
 from tests.shared import ILO_SPECIMEN, SHARED, requires_shared
 
 SPEC_FILE = PROJECT_ROOT / "openapi.yaml"
@@ -86,6 +92,25 @@ UPLOAD_ROUTE = next(
 )
 UPLOAD_PATH = UPLOAD_ROUTE.path
 (UPLOAD_METHOD,) = {m.lower() for m in UPLOAD_ROUTE.methods or ()}
+#: The paths of the data query routes (GET), from the app.
+DATA_PATHS = [r.path for r in data_api.router.routes if isinstance(r, APIRoute)]
+V1_DATA_PATHS = [p for p in DATA_PATHS if not p.startswith(V2_PREFIX)]
+V2_DATA_PATHS = [p for p in DATA_PATHS if p.startswith(V2_PREFIX)]
+#: The errors the service answers data queries with (the HTTP status is the class's).
+DATA_ERRORS: tuple[type[SdmxError], ...] = (
+    QuerySyntaxError,
+    Unauthorized,
+    SemanticError,
+    NoResultsFound,
+    NotAcceptable,
+    InternalError,
+    NotImplementedYet,
+)
+#: sdmx-rest 2.x component filters, ``c[COMPONENT]=value``: the data routes refuse any ``c[``
+#: parameter (501), besides the parameters in ``data_api.NOT_YET``.
+COMPONENT_FILTER = "c"
+#: What data queries answer 501 to, as the 501 response names them.
+DATA_NOT_YET = (*data_api.NOT_YET, f"{COMPONENT_FILTER}[...]")
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -201,6 +226,23 @@ def example_of(param: dict[str, Any]) -> str:
     return ",".join(value) if isinstance(value, list) else str(value)
 
 
+def query_of(param: dict[str, Any]) -> dict[str, str]:
+    """The query string of a documented query parameter, from its example."""
+    value = param["example"]
+    if param.get("style") == "deepObject":
+        return {f"{param['name']}[{k}]": str(v) for k, v in value.items()}
+    if isinstance(value, bool):
+        return {param["name"]: str(value).lower()}
+    return {param["name"]: ",".join(value) if isinstance(value, list) else str(value)}
+
+
+def catch_all_resource(path: str) -> tuple[str, str]:
+    """The API (v1, v2) and resource of a catch-all path."""
+    if path.startswith(V2_PREFIX):
+        return "v2", path[len(V2_PREFIX) :].split("/", 1)[0]
+    return "v1", path[len(V1_PREFIX) :].split("/", 1)[0]
+
+
 def sdmx_error_code(response: Response) -> int:
     """The SDMX error code of an error message, SDMX-JSON or SDMX-ML."""
     media_type = response.headers["content-type"]
@@ -211,6 +253,14 @@ def sdmx_error_code(response: Response) -> int:
     codes = root.xpath("//*[local-name()='ErrorMessage']/@code")
     assert codes, response.text
     return int(codes[0])
+
+
+def sdmx_error_text(response: Response) -> str:
+    """What an error message says, SDMX-JSON (its detail) or SDMX-ML (its text)."""
+    if "json" in response.headers["content-type"]:
+        return str(response.json()["errors"][0]["detail"])
+    root = etree.fromstring(response.content)
+    return " ".join(root.xpath("//*[local-name()='ErrorMessage']//text()"))
 
 
 def official(path: Path) -> dict[str, Any]:
@@ -326,6 +376,39 @@ def loaded_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClie
     yield from _client(settings)
 
 
+@pytest.fixture(scope="module")
+def data_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """A client of an app whose store holds the shipped ILMS structures and, uploaded through
+    the documented upload path (its examples), a few observations of Thailand."""
+    settings = prepare(f"sqlite:///{tmp_path_factory.mktemp('openapi-data') / 'x.db'}")
+    engine = make_engine(settings)
+    with Session(engine) as session:
+        token, _ = TokenRepository(session).create(provider=None, is_admin=True, label="openapi")
+        session.commit()
+    engine.dispose()
+    body = upload_csv(upload_row(year="2019"), upload_row(year="2020", value="11"))
+    for test_client in _client(settings):
+        response = test_client.request(
+            UPLOAD_METHOD.upper(),
+            fill(UPLOAD_PATH, path_values(UPLOAD_PATH, UPLOAD_METHOD)),
+            content=body,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": SDMX_CSV_20},
+        )
+        assert response.status_code == 201, response.text
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def private_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """A client of an app with an empty store that runs with ILMS_PUBLIC_READS=false."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('openapi-private') / 'x.db'}"
+    settings = Settings(database_url=url, log_json=False, log_level="WARNING", public_reads=False)
+    engine = make_engine(settings)
+    upgrade(engine)
+    engine.dispose()
+    yield from _client(settings)
+
+
 # --- the document is a valid OpenAPI 3.1 description -------------------------------------------
 
 
@@ -397,6 +480,15 @@ def test_path_templates_and_path_parameters_agree() -> None:
         for method in operations(path):
             declared = {name for name, where in parameters(path, method) if where == "path"}
             assert declared == set(names), f"{method.upper()} {path}: declared {declared}"
+
+
+def test_paths_are_distinct_templates() -> None:
+    """OpenAPI 3.1: templated paths that differ only in their parameter names are the same
+    path, and a document must not hold both (e.g. a catch-all entry and a served route)."""
+    shapes: dict[str, list[str]] = {}
+    for path in SPEC["paths"]:
+        shapes.setdefault(re.sub(r"\{[^}/]+\}", "{}", path), []).append(path)
+    assert [p for p in shapes.values() if len(p) > 1] == []
 
 
 def test_schemas_are_valid_json_schema() -> None:
@@ -538,15 +630,8 @@ def test_catch_all_paths_are_the_unimplemented_resources() -> None:
     by_api: dict[str, set[str]] = {"v1": set(), "v2": set()}
     for path in catch_all_paths():
         assert SPEC["paths"][path][CATCH_ALL] == "catch-all"
-        api, rest = (
-            ("v2", path[len(V2_PREFIX) :])
-            if path.startswith(V2_PREFIX)
-            else (
-                "v1",
-                path[len(V1_PREFIX) :],
-            )
-        )
-        by_api[api].add(rest.split("/", 1)[0])
+        api, resource = catch_all_resource(path)
+        by_api[api].add(resource)
         for method, op in operations(path).items():
             assert str(NotImplementedYet.http_status) in op["responses"], f"{method} {path}"
     assert by_api["v1"] == set(V1_OTHER)
@@ -555,14 +640,13 @@ def test_catch_all_paths_are_the_unimplemented_resources() -> None:
 
 @pytest.mark.parametrize("path", catch_all_paths())
 def test_catch_all_paths_answer_501(empty_client: TestClient, path: str) -> None:
-    values = {
-        name: example_of(p)
-        for (name, where), p in parameters(path, "get").items()
-        if where == "path"
-    }
-    response = empty_client.get(fill(path, values))
+    """The example of a catch-all path answers the "resource not implemented" 501 (not the
+    501 of a served route, e.g. a data query's unsupported context or parameter)."""
+    response = empty_client.get(fill(path, path_values(path, "get")))
     assert response.status_code == NotImplementedYet.http_status, response.text
     assert sdmx_error_code(response) == NotImplementedYet.code
+    api, resource = catch_all_resource(path)
+    assert not_implemented(api, resource).detail in sdmx_error_text(response), response.text
 
 
 def test_structure_formats_are_the_writers() -> None:
@@ -656,6 +740,149 @@ def test_served_openapi_yaml_is_the_file(empty_client: TestClient) -> None:
     response = empty_client.get("/openapi.yaml")
     assert response.status_code == 200
     assert response.content == SPEC_FILE.read_bytes()
+
+
+# --- data queries -----------------------------------------------------------------------------
+
+
+def test_data_queries_answer_sdmx_csv_only() -> None:
+    """A data query's 200 is SDMX-CSV 2.0 and nothing else, its 304 has no body, and its errors
+    are SDMX error messages, written by the structure writers like every error."""
+    assert V1_DATA_PATHS
+    assert V2_DATA_PATHS
+    for path in DATA_PATHS:
+        assert set(query_operations(path)) == {"get"}, f"{path}: HEAD is the catch-all's (501)"
+        for status, raw in operations(path)["get"]["responses"].items():
+            content = set(resolve(raw).get("content", {}))
+            where = f"GET {path} {status}"
+            if status == "200":
+                assert content == {SDMX_CSV_20}, where
+            elif str(status).startswith(("4", "5")):
+                assert content == set(STRUCTURE_WRITERS), where
+            else:
+                assert content == set(), f"{where} has a body"
+
+
+def test_data_errors_are_documented() -> None:
+    for path in DATA_PATHS:
+        responses = operations(path)["get"]["responses"]
+        for error in DATA_ERRORS:
+            where = f"GET {path} {error.http_status}"
+            assert str(error.http_status) in responses, where
+            description = resolve(responses[str(error.http_status)])["description"]
+            assert str(error.code) in description, f"{where}: SDMX code {error.code}"
+        assert "304" in responses, f"GET {path}: conditional requests"
+        not_yet = resolve(responses[str(NotImplementedYet.http_status)])["description"]
+        missing = [name for name in DATA_NOT_YET if f"`{name}`" not in not_yet]
+        assert missing == [], f"GET {path} 501 does not name {missing}"
+
+
+def test_data_query_parameters(empty_client: TestClient) -> None:
+    """Data queries document `format` and standard parameters the app refuses, nothing else;
+    each of those answers 501 (it is not ignored); every documented format is accepted and a
+    structure format is not (empty store: 404, not 406)."""
+    for path in DATA_PATHS:
+        url = fill(path, path_values(path, "get"))
+        params = {n: p for (n, where), p in parameters(path, "get").items() if where == "query"}
+        fmt = params.pop("format")
+        assert set(params) <= {*data_api.NOT_YET, COMPONENT_FILTER}, path
+        for name, param in params.items():
+            assert "501" in param["description"], (path, name)
+            response = empty_client.get(url, params=query_of(param))
+            assert response.status_code == NotImplementedYet.http_status, (path, name)
+            assert sdmx_error_code(response) == NotImplementedYet.code
+        for value in fmt["schema"]["examples"]:
+            response = empty_client.get(url, params={"format": value})
+            assert response.status_code == NoResultsFound.http_status, (path, value)
+        for media_type in STRUCTURE_WRITERS:
+            response = empty_client.get(url, params={"format": media_type})
+            assert response.status_code == NotAcceptable.http_status, (path, media_type)
+
+
+def test_data_responses_are_documented(data_client: TestClient) -> None:
+    """Live answers of the data queries on their documented examples (which name data that
+    exist): documented statuses, media types, headers and JSON shapes."""
+    for path in DATA_PATHS:
+        values = path_values(path, "get")
+        url = fill(path, values)
+        found = data_client.get(url)
+        assert found.status_code == 200, (url, found.text)
+        assert found.headers["content-type"] == SDMX_CSV_20
+        assert found.text.startswith("STRUCTURE,STRUCTURE_ID,ACTION,"), url
+        cached = data_client.get(url, headers={"If-None-Match": found.headers["etag"]})
+        assert cached.status_code == 304, url
+        resource = "flow_ref" if "flow_ref" in values else "resource_id"
+        missing = fill(path, {**values, resource: "DF_NONE"})
+        answers = [
+            (found, 200),
+            (cached, 304),
+            (data_client.get(missing), NoResultsFound.http_status),
+            (
+                data_client.get(url, headers={"Accept": next(iter(STRUCTURE_WRITERS))}),
+                NotAcceptable.http_status,
+            ),
+            (
+                data_client.get(url, params={data_api.NOT_YET[0]: "1"}),
+                NotImplementedYet.http_status,
+            ),
+        ]
+        if "key" in values:  # more parts than any data structure has dimensions
+            too_long = fill(path, {**values, "key": ".".join(["*"] * 50)})
+            answers.append((data_client.get(too_long), QuerySyntaxError.http_status))
+        if "flow_ref" in values:
+            bad_ref = fill(path, {**values, "flow_ref": "ILO,DF_ILMS_A05,1.0,X"})
+            answers.append((data_client.get(bad_ref), QuerySyntaxError.http_status))
+        if "context" in values:
+            other = fill(path, {**values, "context": "provisionagreement"})
+            answers.append((data_client.get(other), NotImplementedYet.http_status))
+        for response, status in answers:
+            assert response.status_code == status, (path, status, response.text)
+            assert_documented(response, path, "get")
+
+
+def test_data_reads_may_need_a_token(private_client: TestClient) -> None:
+    """Data queries are public or need a token (ILMS_PUBLIC_READS=false): both are documented,
+    and the 401 a private service answers is."""
+    for path in DATA_PATHS:
+        op = operations(path)["get"]
+        requirements = op.get("security", SPEC.get("security", []))
+        assert {} in requirements, f"GET {path}: anonymous reads (the default)"
+        assert any(set(r) & bearer_schemes() for r in requirements), f"GET {path}: tokens"
+        response = private_client.get(fill(path, path_values(path, "get")))
+        assert response.status_code == Unauthorized.http_status, (path, response.text)
+        assert sdmx_error_code(response) == Unauthorized.code
+        assert_documented(response, path, "get")
+
+
+@requires_shared
+def test_data_parameters_follow_sdmx_rest() -> None:
+    """The standard parameters a data query documents are those of the official data query of
+    its API version that the app refuses, with the official types."""
+    official_data = (
+        (V1_DATA_PATHS, official(OFFICIAL_V1), "/data/{flow}/{key}/{provider}"),
+        (
+            V2_DATA_PATHS,
+            official(OFFICIAL_V2),
+            "/data/{context}/{agencyID}/{resourceID}/{version}/{key}",
+        ),
+    )
+    for paths, spec, official_path in official_data:
+        raw = spec["paths"][official_path]["get"]["parameters"]
+        theirs = {p["name"]: p for p in (resolve(r, spec) for r in raw) if p["in"] == "query"}
+        refused = {*data_api.NOT_YET, COMPONENT_FILTER} & set(theirs)
+        assert refused, official_path
+        for path in paths:
+            ours = {
+                name: p
+                for (name, where), p in parameters(path, "get").items()
+                if where == "query" and name != "format"
+            }
+            assert set(ours) == refused, path
+            for name, param in ours.items():
+                official_param = theirs[name]
+                assert param["schema"].get("type") == official_param["schema"].get("type"), name
+                assert param.get("style") == official_param.get("style"), name
+                assert param.get("explode") == official_param.get("explode"), name
 
 
 # --- the document and the official sdmx-rest OpenAPI files agree ----------------------------
