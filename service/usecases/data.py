@@ -9,19 +9,43 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import msgspec
 from sqlalchemy.orm import Session
 
 from service.errors import NoResultsFound
-from service.formats.writers.sdmx_csv_20_data import CsvRow, write_data
+from service.formats.writers import sdmx_csv_20_data, sdmx_json_20_data, sdmx_ml_21_ss_data
+from service.formats.writers.sdmx_csv_20_data import CsvRow
 from service.model import AttributeRelationship, DataStructure
 from service.query.data import KeyFilter, matches
 from service.storage.observations import ObservationStore
 from service.usecases.attachment import attach_key, dimensions_of
 from service.usecases.flows import FlowContext
+
+
+@dataclass(frozen=True)
+class DataFormat:
+    """A data message format: its media type, file extension and streaming writer."""
+
+    media_type: str
+    extension: str
+    write: Callable[[str, tuple[str, str, str], DataStructure, Iterator[CsvRow]], Iterator[bytes]]
+
+
+def _csv(
+    structure: str, ref: tuple[str, str, str], dsd: DataStructure, rows: Iterator[CsvRow]
+) -> Iterator[bytes]:
+    agency, resource_id, version = ref
+    return sdmx_csv_20_data.write_data(structure, f"{agency}:{resource_id}({version})", dsd, rows)
+
+
+CSV = DataFormat(sdmx_csv_20_data.MEDIA_TYPE, "csv", _csv)
+STRUCTURE_SPECIFIC = DataFormat(sdmx_ml_21_ss_data.MEDIA_TYPE, "xml", sdmx_ml_21_ss_data.write_data)
+JSON = DataFormat(sdmx_json_20_data.MEDIA_TYPE, "json", sdmx_json_20_data.write_data)
+#: The formats data queries answer in, the default (SDMX-CSV 2.0) first.
+DATA_FORMATS: tuple[DataFormat, ...] = (CSV, STRUCTURE_SPECIFIC, JSON)
 
 
 @dataclass(frozen=True)
@@ -32,10 +56,14 @@ class DataAnswer:
     filename: str
 
 
-def query_csv(
-    session: Session, flow: FlowContext, filters: Sequence[KeyFilter], request_key: str
+def query_data(
+    session: Session,
+    flow: FlowContext,
+    filters: Sequence[KeyFilter],
+    request_key: str,
+    fmt: DataFormat = CSV,
 ) -> DataAnswer:
-    """The matching observations as SDMX-CSV 2.0; NoResultsFound (100) when there are none."""
+    """The matching observations in ``fmt``; NoResultsFound (100) when there are none."""
     store = ObservationStore(session)
     found = store.find_dataset(flow.dsd)
     if found is None:
@@ -45,20 +73,21 @@ def query_csv(
     first = next(rows, None)
     if first is None:
         raise NoResultsFound(f"no data for {flow.label} matches the query")
-    structure, structure_id = _structure(flow)
-    digest = hashlib.sha256(f"{dataset_pk}|{changed}|{request_key}".encode()).hexdigest()
+    structure, ref = _structure(flow)
+    tag = f"{dataset_pk}|{changed}|{request_key}|{fmt.media_type}"
+    digest = hashlib.sha256(tag.encode()).hexdigest()
     return DataAnswer(
-        chunks=write_data(structure, structure_id, flow.dsd, _chain(first, rows)),
+        chunks=fmt.write(structure, ref, flow.dsd, _chain(first, rows)),
         last_modified=changed,
         etag=f'"{digest[:32]}"',
-        filename=f"{flow.dataflow.agency}_{flow.dataflow.id}_{flow.dataflow.version}.csv",
+        filename=f"{flow.dataflow.agency}_{flow.dataflow.id}_{flow.dataflow.version}.{fmt.extension}",
     )
 
 
-def _structure(flow: FlowContext) -> tuple[str, str]:
+def _structure(flow: FlowContext) -> tuple[str, tuple[str, str, str]]:
     ref = flow.dataflow
     kind = "datastructure" if flow.label.startswith("datastructure") else "dataflow"
-    return kind, f"{ref.agency}:{ref.id}({ref.version})"
+    return kind, (ref.agency, ref.id, ref.version)
 
 
 def _chain(first: CsvRow, rest: Iterator[CsvRow]) -> Iterator[CsvRow]:

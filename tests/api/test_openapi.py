@@ -42,10 +42,13 @@ from service.errors import (
 from service.formats.media_types import STRUCTURE_WRITERS
 from service.formats.readers.data import READERS
 from service.formats.writers.sdmx_csv_20_data import MEDIA_TYPE as SDMX_CSV_20
+from service.formats.writers.sdmx_json_20_data import MEDIA_TYPE as SDMX_JSON_20_DATA
+from service.formats.writers.sdmx_ml_21_ss_data import MEDIA_TYPE as SDMX_ML_21_SS
 from service.settings import PROJECT_ROOT, Settings
 from service.storage.loader import load_paths
 from service.storage.migrate import upgrade
 from service.storage.tokens import TokenRepository
+from service.usecases.data import DATA_FORMATS
 from tests.api.test_upload import csv as upload_csv
 from tests.api.test_upload import row as upload_row
 from tests.conftest import prepare
@@ -745,9 +748,14 @@ def test_served_openapi_yaml_is_the_file(empty_client: TestClient) -> None:
 # --- data queries -----------------------------------------------------------------------------
 
 
-def test_data_queries_answer_sdmx_csv_only() -> None:
-    """A data query's 200 is SDMX-CSV 2.0 and nothing else, its 304 has no body, and its errors
-    are SDMX error messages, written by the structure writers like every error."""
+#: The data formats the app serves (the default first), as the test expects them.
+DATA_MEDIA_TYPES = (SDMX_CSV_20, SDMX_ML_21_SS, SDMX_JSON_20_DATA)
+
+
+def test_data_queries_answer_the_served_formats_only() -> None:
+    """A data query's 200 is exactly the data formats the app serves, its 304 has no body, and
+    its errors are SDMX error messages, written by the structure writers like every error."""
+    assert tuple(f.media_type for f in DATA_FORMATS) == DATA_MEDIA_TYPES
     assert V1_DATA_PATHS
     assert V2_DATA_PATHS
     for path in DATA_PATHS:
@@ -756,7 +764,7 @@ def test_data_queries_answer_sdmx_csv_only() -> None:
             content = set(resolve(raw).get("content", {}))
             where = f"GET {path} {status}"
             if status == "200":
-                assert content == {SDMX_CSV_20}, where
+                assert content == set(DATA_MEDIA_TYPES), where
             elif str(status).startswith(("4", "5")):
                 assert content == set(STRUCTURE_WRITERS), where
             else:
@@ -807,14 +815,19 @@ def test_data_responses_are_documented(data_client: TestClient) -> None:
         url = fill(path, values)
         found = data_client.get(url)
         assert found.status_code == 200, (url, found.text)
-        assert found.headers["content-type"] == SDMX_CSV_20
+        assert found.headers["content-type"] == SDMX_CSV_20  # the default
         assert found.text.startswith("STRUCTURE,STRUCTURE_ID,ACTION,"), url
+        served = [data_client.get(url, headers={"Accept": m}) for m in DATA_MEDIA_TYPES]
+        assert [r.headers["content-type"] for r in served] == list(DATA_MEDIA_TYPES), url
+        assert served[1].text.startswith("<?xml"), url
+        assert "dataSets" in served[2].json()["data"], url
         cached = data_client.get(url, headers={"If-None-Match": found.headers["etag"]})
         assert cached.status_code == 304, url
         resource = "flow_ref" if "flow_ref" in values else "resource_id"
         missing = fill(path, {**values, resource: "DF_NONE"})
         answers = [
             (found, 200),
+            *((response, 200) for response in served),
             (cached, 304),
             (data_client.get(missing), NoResultsFound.http_status),
             (
