@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,6 +28,8 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy import create_engine, text
+
+from tests.live import launch, stop
 
 ROOT = Path(__file__).resolve().parents[1]
 console = Console()
@@ -48,12 +49,6 @@ SCENARIOS = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def fresh_start(url: str) -> float:
     """Seconds for `migrate, then load every shipped structure` into an empty store."""
     env = {**os.environ, "ILMS_DATABASE_URL": url, "ILMS_LOG_JSON": "false"}
@@ -70,31 +65,14 @@ def fresh_start(url: str) -> float:
 
 @contextmanager
 def server(url: str, cache_size: int) -> Iterator[str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "ILMS_DATABASE_URL": url,
-        "ILMS_RESPONSE_CACHE_SIZE": str(cache_size),
-        "ILMS_LOG_LEVEL": "WARNING",
-    }
-    cmd = [sys.executable, "-m", "service.cli", "serve", "--no-prepare", "--port", str(port)]
-    proc = subprocess.Popen(  # noqa: S603
-        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("the server did not start")
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    """The service on a free loopback port (the tests' launcher), with its cache size."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = {"ILMS_RESPONSE_CACHE_SIZE": str(cache_size)}
+        proc, base = launch(url, Path(tmp) / "server.log", cache)
+        try:
+            yield base
+        finally:
+            stop(proc)
 
 
 def measure(base: str, path: str, headers: dict[str, str], n: int, progress: Progress) -> dict:

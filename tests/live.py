@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
@@ -51,8 +52,13 @@ def _wait_healthy(proc: subprocess.Popen[bytes], base: str) -> str | None:
     return f"/health did not answer within {STARTUP_TIMEOUT:.0f}s"
 
 
-def launch(database_url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """Start uvicorn on a free loopback port; retry a few ports if one is taken meanwhile."""
+def launch(
+    database_url: str, log: Path, extra_env: Mapping[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start uvicorn on a free loopback port; retry a few ports if one is taken meanwhile.
+
+    ``extra_env`` adds settings (``ILMS_*``) for the server process.
+    """
     env = {
         **os.environ,
         "ILMS_DATABASE_URL": database_url,
@@ -61,6 +67,7 @@ def launch(database_url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
         "PYTHONPATH": os.pathsep.join(
             filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])
         ),
+        **(extra_env or {}),
     }
     failures = []
     for _attempt in range(PORT_ATTEMPTS):

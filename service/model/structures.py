@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Literal
 
 import msgspec
@@ -168,6 +168,18 @@ class ContentConstraint(
                 restricted = True
                 values.extend(v for v in region.key_values[component_id] if v not in values)
         return tuple(values) if restricted else None
+
+
+def allowed_codes(
+    constraints: Iterable[ContentConstraint], component_id: str
+) -> frozenset[str] | None:
+    """The codes any of ``constraints`` allows for a component; None when none restricts it."""
+    codes: set[str] | None = None
+    for constraint in constraints:
+        allowed = constraint.allowed_codes(component_id)
+        if allowed is not None:
+            codes = (codes or set()) | set(allowed)
+    return frozenset(codes) if codes is not None else None
 
 
 class ProvisionAgreement(

@@ -27,7 +27,7 @@ from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session
 
 from service.model import DataStructure
-from service.storage.tables import DatasetRow
+from service.storage.tables import DatasetRow, as_utc
 
 #: One staged observation row, in ``stage_obs`` column order.
 StagedObs = tuple[
@@ -447,14 +447,7 @@ class ObservationStore:
         ).first()
         if row is None:
             return None
-        changed = row[1]
-        if changed is not None:  # SQLite gives naive UTC; PostgreSQL the session's offset
-            changed = (
-                changed.replace(tzinfo=dt.UTC)
-                if changed.tzinfo is None
-                else changed.astimezone(dt.UTC)
-            )
-        return int(row[0]), changed
+        return int(row[0]), as_utc(row[1])
 
     def stream_current(
         self, dataset_pk: int, patterns: Sequence[str] = (), yield_per: int = 5000

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from service.model import Artefact, Ref, artefact_class
 from service.model.types import StructureType, structure_type
-from service.storage.tables import ArtefactRow, ReferenceRow
+from service.storage.tables import ArtefactRow, ReferenceRow, as_utc
 
 ArtefactKey = tuple[StructureType, str, str, str]  # type, agency, id, version
 
@@ -172,9 +172,7 @@ class StructureRepository:
         count, last = self.session.execute(
             select(func.count(ArtefactRow.pk), func.max(ArtefactRow.updated_at))
         ).one()
-        if last is not None:  # SQLite gives naive UTC; PostgreSQL the session's offset
-            last = last.replace(tzinfo=dt.UTC) if last.tzinfo is None else last.astimezone(dt.UTC)
-        return StoreState(int(count), last)
+        return StoreState(int(count), as_utc(last))
 
     def save(self, artefacts: Sequence[Artefact], *, replace: bool = True) -> SaveResult:
         """Insert new artefacts; update changed ones when ``replace`` (else leave them)."""

@@ -19,6 +19,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
+def as_utc(value: dt.datetime | None) -> dt.datetime | None:
+    """A stored timestamp in UTC: SQLite gives naive UTC, PostgreSQL the session's offset."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
 class Base(DeclarativeBase):
     pass
 

@@ -19,6 +19,7 @@ from service.errors import NoResultsFound
 from service.formats.writers import sdmx_csv_20_data, sdmx_json_20_data, sdmx_ml_21_ss_data
 from service.formats.writers.sdmx_csv_20_data import CsvRow
 from service.model import AttributeRelationship, DataStructure
+from service.model.structures import allowed_codes
 from service.query.data import KeyFilter, matches
 from service.storage.observations import ObservationStore
 from service.usecases.attachment import attach_key, dimensions_of
@@ -100,7 +101,7 @@ def _rows(
 ) -> Iterator[CsvRow]:
     dsd = flow.dsd
     dims = tuple(d.id for d in dsd.key_dimensions)
-    allowed = [_allowed(flow, d) for d in dims]
+    allowed = [allowed_codes(flow.constraints, d) for d in dims]
     higher = _higher(dsd)
     values = store.attribute_values(dataset_pk)
     time = dsd.time_dimension.id if dsd.time_dimension is not None else None
@@ -120,15 +121,6 @@ def _rows(
             if found is not None:
                 row_attrs[name] = found
         yield last_codes, period, text if text is not None else _number(value), row_attrs
-
-
-def _allowed(flow: FlowContext, dimension: str) -> frozenset[str] | None:
-    codes: set[str] | None = None
-    for constraint in flow.constraints:
-        found = constraint.allowed_codes(dimension)
-        if found is not None:
-            codes = (codes or set()) | set(found)
-    return frozenset(codes) if codes is not None else None
 
 
 def _in_constraint(codes: Sequence[str], allowed: Sequence[frozenset[str] | None]) -> bool:

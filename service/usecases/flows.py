@@ -17,6 +17,7 @@ from service.model import (
     ProvisionAgreement,
     Ref,
 )
+from service.model.structures import allowed_codes
 from service.model.types import StructureType
 from service.storage.structures import ArtefactKey, IndexEntry, StructureRepository, ref_key
 
@@ -46,12 +47,7 @@ class FlowContext:
 
     def provider_areas(self, provider: Ref, dimension: str = "REF_AREA") -> frozenset[str] | None:
         """The codes a provider may report for ``dimension`` (None: no restriction)."""
-        codes: set[str] | None = None
-        for constraint in self.provider_constraints.get(provider, ()):
-            allowed = constraint.allowed_codes(dimension)
-            if allowed is not None:
-                codes = (codes or set()) | set(allowed)
-        return frozenset(codes) if codes is not None else None
+        return allowed_codes(self.provider_constraints.get(provider, ()), dimension)
 
     def has_agreement(self, provider: Ref) -> bool:
         return any(pa.provider == provider for pa in self.agreements)

@@ -18,6 +18,7 @@ from service.model import (
     DataStructure,
     ItemScheme,
 )
+from service.model.structures import allowed_codes
 from service.model.types import StructureType
 from service.storage.structures import IndexEntry, StructureRepository, ref_key
 
@@ -299,21 +300,12 @@ def _allowed_codes(
             rep = comp.representation
             if rep is None or rep.enumeration is None:
                 continue
-            codes = _codes_for(constraints, comp.id)
+            codes = allowed_codes(constraints, comp.id)
             if codes is None:
                 unrestricted.add(rep.enumeration.maintainable_key)
             else:
                 allowed.setdefault(rep.enumeration.maintainable_key, set()).update(codes)
     return {k: v for k, v in allowed.items() if k not in unrestricted}
-
-
-def _codes_for(constraints: Sequence[ContentConstraint], component_id: str) -> set[str] | None:
-    codes: set[str] | None = None
-    for constraint in constraints:
-        allowed = constraint.allowed_codes(component_id)
-        if allowed is not None:
-            codes = (codes or set()) | set(allowed)
-    return codes
 
 
 def _used_concepts(dsds: Sequence[DataStructure]) -> dict[tuple[str, str, str], set[str]]:
