@@ -1,10 +1,13 @@
 """Observation storage: staging an upload, then applying it to the history in one transaction.
 
-An upload is first staged (PostgreSQL: COPY into temporary tables; SQLite: batched inserts),
-so memory stays flat whatever the message size. Then set-based statements compare the staged
-rows with the current state and append new versions to the history: nothing is updated in
-place, and a deletion is a tombstone. ``observation_current`` and ``attribute_current`` are
-the index of the latest version of every key, maintained in the same transaction.
+``observation`` holds every version of every observation; the current one of a (series,
+period) is the version not superseded (``superseded_at`` null; a unique partial index keeps it
+single), and the ``observation_current`` view shows the current non-deleted ones. An upload's
+rows for series it creates are written straight into ``observation`` (one COPY per batch on
+PostgreSQL: nothing to compare with); its other rows are staged (COPY into temporary tables;
+batched inserts on SQLite) and set-based statements compare them with the current versions,
+append new versions and mark the versions they replace as superseded. Nothing accepted is
+rewritten: a deletion is a tombstone version.
 
 Action semantics (see README, "Actions"):
 - I, A, M: insert or update; a value or attribute the row leaves out keeps its stored value.
@@ -18,16 +21,19 @@ Action semantics (see README, "Actions"):
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, select, text
+import pyarrow as pa
+import pyarrow.csv as pcsv
+from sqlalchemy import Connection, insert, select, text
 from sqlalchemy.orm import Session
 
 from service.model import DataStructure
-from service.storage.tables import DatasetRow, as_utc
+from service.storage.tables import DatasetRow, ObservationRow, as_utc
 
 #: One staged observation row, in ``stage_obs`` column order.
 StagedObs = tuple[
@@ -51,6 +57,12 @@ _OBS_COLUMNS = (
     "action, location"
 )
 _ATTR_COLUMNS = "attribute_id, attach_key, value, action, location"
+#: Observations written straight into the history past which PostgreSQL's statistics are
+#: refreshed before the statements that read them.
+_ANALYZE_AFTER = 50_000
+_FRESH_COLUMNS = (
+    "series_pk, time_period, value, value_text, attrs, deleted, recorded_at, submission_pk"
+)
 
 
 @dataclass
@@ -110,6 +122,9 @@ class ObservationStore:
         self.session = session
         self.conn: Connection = session.connection()
         self.d = _Dialect(self.conn.dialect.name)
+        #: What ``insert_fresh`` wrote (series created, observations inserted): ``apply`` adds it.
+        self.fresh = ApplyCounts()
+        self._fresh_at_savepoint = ApplyCounts()
 
     # --- data sets ---------------------------------------------------------------------------
 
@@ -150,6 +165,102 @@ class ObservationStore:
 
     def stage_attributes(self, rows: Sequence[StagedAttr]) -> None:
         self._stage("stage_attr", _ATTR_COLUMNS, rows)
+
+    def savepoint(self) -> None:
+        """Remember this point of the transaction (the columnar path may have to undo)."""
+        self.conn.exec_driver_sql("SAVEPOINT columnar")
+        self._fresh_at_savepoint = ApplyCounts(**self.fresh.as_dict())
+
+    def rollback_to_savepoint(self) -> None:
+        self.conn.exec_driver_sql("ROLLBACK TO SAVEPOINT columnar")
+        self.fresh = self._fresh_at_savepoint
+
+    # --- series an upload creates: their observations go straight into the history ------------
+
+    def create_series(self, dataset_pk: int, keys: list[str]) -> dict[str, int]:
+        """Create the series among ``keys`` that do not exist yet: their pks by key."""
+        if not keys:
+            return {}
+        # one statement, the keys as one array parameter (PostgreSQL) or JSON text (SQLite)
+        param: list[str] | str = keys
+        if self.d.pg:
+            keys_sql = "SELECT unnest(CAST(:keys AS TEXT[])) AS series_key"
+        else:
+            keys_sql = "SELECT value AS series_key FROM json_each(:keys)"
+            param = msgspec.json.encode(keys).decode()
+        rows = self._exec(
+            "INSERT INTO series (dataset_pk, series_key) SELECT :ds, k.series_key "
+            f"FROM ({keys_sql}) k WHERE NOT EXISTS (SELECT 1 FROM series x "
+            "WHERE x.dataset_pk = :ds AND x.series_key = k.series_key) "
+            "RETURNING pk, series_key",
+            {"ds": dataset_pk, "keys": param},
+        ).all()
+        self.fresh.series_inserted += len(rows)
+        return {r[1]: int(r[0]) for r in rows}
+
+    def insert_fresh(self, rows: pa.Table, recorded: dt.datetime, submission_pk: int) -> None:
+        """Insert first versions of observations of series this upload created: columns
+        series_pk, time_period, value, value_text, attrs. A key sent twice violates the unique
+        index of current versions (the caller falls back to the row path, which reports it)."""
+        n = rows.num_rows
+        if n == 0:
+            return
+        self.fresh.observations_inserted += n
+        if self.d.pg:
+            table = (
+                rows.append_column("deleted", pa.repeat(False, n))
+                .append_column("recorded_at", pa.repeat(recorded.isoformat(), n))
+                .append_column("submission_pk", pa.repeat(submission_pk, n))
+            )
+            cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            sql = f"COPY observation ({_FRESH_COLUMNS}) FROM STDIN (FORMAT csv)"
+            with cursor.copy(sql) as copy:
+                copy.write(_csv_bytes(table))
+            cursor.close()
+            return
+        fixed = {"deleted": False, "recorded_at": recorded, "submission_pk": submission_pk}
+        self.conn.execute(insert(ObservationRow), [{**row, **fixed} for row in rows.to_pylist()])
+
+    def refresh_statistics(self) -> None:
+        """PostgreSQL: update the planner's statistics after a bulk write, inside the
+        transaction (ANALYZE counts its own uncommitted rows), so that the statements that
+        follow look rows up by index instead of scanning a table it believes is small."""
+        if self.d.pg and self.fresh.observations_inserted >= _ANALYZE_AFTER:
+            self._exec("ANALYZE observation")
+            self._exec("ANALYZE series")
+        if self.d.pg:
+            self._exec("ANALYZE stage_obs")
+
+    def staged_meets_fresh(self, dataset_pk: int, submission_pk: int) -> bool:
+        """Whether a staged row has the key of an observation ``insert_fresh`` wrote: the
+        same key sent twice in one message (the row path reports it)."""
+        found = self._exec(
+            "SELECT 1 FROM stage_obs s JOIN series sr ON sr.dataset_pk = :ds "
+            "AND sr.series_key = s.series_key JOIN observation o ON o.series_pk = sr.pk "
+            "AND o.time_period = s.time_period AND o.superseded_at IS NULL "
+            "AND o.submission_pk = :sub LIMIT 1",
+            {"ds": dataset_pk, "sub": submission_pk},
+        ).first()
+        return found is not None
+
+    def stage_columns(self, obs: pa.Table, attrs: pa.Table) -> None:
+        """Stage Arrow tables whose columns are ``stage_obs``'s and ``stage_attr``'s, in order
+        (the columnar upload path): one COPY each on PostgreSQL."""
+        for table, columns, rows in (
+            ("stage_obs", _OBS_COLUMNS, obs),
+            ("stage_attr", _ATTR_COLUMNS, attrs),
+        ):
+            if rows.num_rows == 0:
+                continue
+            if self.d.pg:
+                cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+                sql = f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)"
+                with cursor.copy(sql) as copy:
+                    copy.write(_csv_bytes(rows))
+                cursor.close()
+            else:
+                values = list(zip(*(c.to_pylist() for c in rows.columns), strict=True))
+                self._stage(table, columns, values)
 
     def _stage(self, table: str, columns: str, rows: Sequence[tuple[Any, ...]]) -> None:
         if not rows:
@@ -195,12 +306,13 @@ class ObservationStore:
         """Apply everything staged to the history and the current state. One transaction."""
         counts = ApplyCounts()
         p = {"ds": dataset_pk, "sub": submission_pk, "now": now}
-        counts.series_inserted = self._insert_series(p)
+        counts.series_inserted = self._insert_series(p) + self.fresh.series_inserted
+        counts.observations_inserted = self.fresh.observations_inserted
         self._observation_changes(p)
         self._count_observation_changes(counts)
+        self._supersede("SELECT latest_pk FROM changes WHERE kind IN ('i', 'c', 'd')", p)
         self._write_observation_versions(p)
         counts.observations_deleted += self._delete_slices(p)
-        self._refresh_current(p, deletions=counts.observations_deleted > 0)
         self._apply_attributes(p, counts)
         self._exec("UPDATE dataset SET last_changed = :now WHERE pk = :ds", p)
         return counts
@@ -250,13 +362,15 @@ class ObservationStore:
         self._exec(
             f"{d.temp} changes{d.on_commit} AS SELECT x.*, {kind} AS kind FROM ("
             f"SELECT sr.pk AS series_pk, s.time_period, s.action, {tombstone} AS tombstone, "
-            f"c.observation_pk AS current_pk, c.value AS cur_value, c.value_text AS cur_text, "
+            f"o.pk AS latest_pk, c.pk AS current_pk, c.value AS cur_value, "
+            "c.value_text AS cur_text, "
             f"c.attrs AS cur_attrs, {new_value} AS value, {new_text} AS value_text, "
             f"{new_attrs} AS attrs "
             "FROM stage_obs s JOIN series sr ON sr.dataset_pk = :ds "
             "AND sr.series_key = s.series_key "
-            "LEFT JOIN observation_current c ON c.series_pk = sr.pk "
-            "AND c.time_period = s.time_period "
+            "LEFT JOIN observation o ON o.series_pk = sr.pk "
+            "AND o.time_period = s.time_period AND o.superseded_at IS NULL "
+            f"LEFT JOIN observation c ON c.pk = o.pk AND c.deleted = {d.bool_false} "
             "WHERE s.time_period IS NOT NULL AND NOT s.wildcard) x",
             p,
         )
@@ -264,7 +378,7 @@ class ObservationStore:
     def _count_observation_changes(self, counts: ApplyCounts) -> None:
         for kind, n in self._exec("SELECT kind, COUNT(*) FROM changes GROUP BY kind"):
             if kind == "i":
-                counts.observations_inserted = int(n)
+                counts.observations_inserted += int(n)
             elif kind == "c":
                 counts.observations_updated = int(n)
             elif kind == "d":
@@ -285,52 +399,40 @@ class ObservationStore:
             p,
         )
 
+    def _supersede(self, pks: str, p: dict[str, Any]) -> None:
+        """Mark the versions whose pks ``pks`` selects as no longer current."""
+        self._exec(
+            f"UPDATE observation SET superseded_at = :now WHERE pk IN ({pks}) "
+            "AND superseded_at IS NULL",
+            p,
+        )
+
     def _delete_slices(self, p: dict[str, Any]) -> int:
         """Delete rows without a period: whole series, or every series a wildcard key matches."""
         d = self.d
         self._exec("DROP TABLE IF EXISTS doomed")
         self._exec(
-            f"{d.temp} doomed{d.on_commit} AS SELECT DISTINCT sr.pk AS series_pk FROM stage_obs s "
-            "JOIN series sr ON sr.dataset_pk = :ds AND ("
+            f"{d.temp} doomed{d.on_commit} AS SELECT c.pk, c.series_pk, c.time_period "
+            "FROM observation c WHERE c.superseded_at IS NULL "
+            f"AND c.deleted = {d.bool_false} AND c.series_pk IN ("
+            "SELECT sr.pk FROM stage_obs s JOIN series sr ON sr.dataset_pk = :ds AND ("
             "(NOT s.wildcard AND sr.series_key = s.series_key) OR "
             "(s.wildcard AND sr.series_key LIKE s.pattern ESCAPE '\\')) "
             "WHERE s.action = 'D' AND s.time_period IS NULL AND s.attrs IS NULL "
-            "AND NOT s.value_marked",
-            p,
-        )
-        result = self._exec(
-            "INSERT INTO observation (series_pk, time_period, value, value_text, attrs, "
-            "deleted, recorded_at, submission_pk) "
-            f"SELECT c.series_pk, c.time_period, NULL, NULL, NULL, {d.bool_true}, :now, :sub "
-            "FROM observation_current c WHERE c.series_pk IN (SELECT series_pk FROM doomed) "
+            "AND NOT s.value_marked) "
             "AND NOT EXISTS (SELECT 1 FROM changes x WHERE x.series_pk = c.series_pk "
             "AND x.time_period = c.time_period AND x.kind IN ('i', 'c', 'd'))",
             p,
         )
-        return int(result.rowcount or 0)
-
-    def _refresh_current(self, p: dict[str, Any], *, deletions: bool) -> None:
-        """Point ``observation_current`` at this submission's versions."""
-        d = self.d
-        if deletions:  # a key IN a small set: not a correlated scan of the whole table
-            self._exec(
-                "DELETE FROM observation_current WHERE (series_pk, time_period) IN ("
-                f"SELECT series_pk, time_period FROM observation WHERE submission_pk = :sub "
-                f"AND deleted = {d.bool_true})",
-                p,
-            )
-        self._exec(
-            "INSERT INTO observation_current (series_pk, time_period, observation_pk, value, "
-            "value_text, attrs, recorded_at) "
-            "SELECT o.series_pk, o.time_period, o.pk, o.value, o.value_text, o.attrs, "
-            f"o.recorded_at FROM observation o WHERE o.submission_pk = :sub "
-            f"AND o.deleted = {d.bool_false} "
-            "ON CONFLICT (series_pk, time_period) DO UPDATE SET "
-            "observation_pk = excluded.observation_pk, value = excluded.value, "
-            "value_text = excluded.value_text, attrs = excluded.attrs, "
-            "recorded_at = excluded.recorded_at",
+        self._supersede("SELECT pk FROM doomed", p)
+        result = self._exec(
+            "INSERT INTO observation (series_pk, time_period, value, value_text, attrs, "
+            "deleted, recorded_at, submission_pk) "
+            f"SELECT series_pk, time_period, NULL, NULL, NULL, {d.bool_true}, :now, :sub "
+            "FROM doomed",
             p,
         )
+        return int(result.rowcount or 0)
 
     # --- attribute values above observation level ----------------------------------------------
 
@@ -339,7 +441,9 @@ class ObservationStore:
         self._exec("DROP TABLE IF EXISTS attr_changes")
         self._exec(
             f"{d.temp} attr_changes{d.on_commit} AS "
-            "SELECT DISTINCT s.attribute_id, s.attach_key, s.value, s.action, "
+            # a value is set the same way by every action but Delete: one row per value
+            "SELECT DISTINCT s.attribute_id, s.attach_key, s.value, "
+            "CASE WHEN s.action = 'D' THEN 'D' ELSE 'I' END AS action, "
             "c.attribute_value_pk AS current_pk, c.value AS cur_value "
             "FROM stage_attr s LEFT JOIN attribute_current c ON c.dataset_pk = :ds "
             "AND c.attribute_id = s.attribute_id AND c.attach_key = s.attach_key",
@@ -505,3 +609,11 @@ def like_pattern(parts: Iterable[str | None]) -> str:
         "%" if not p else p.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         for p in parts
     )
+
+
+def _csv_bytes(table: pa.Table) -> bytes:
+    """A table as headerless CSV for ``COPY ... (FORMAT csv)``: strings quoted, nulls empty."""
+    sink = io.BytesIO()
+    # (one chunk per column: Arrow 25 writes garbage for empty chunks of some arrays)
+    pcsv.write_csv(table.combine_chunks(), sink, pcsv.WriteOptions(include_header=False))
+    return sink.getvalue()

@@ -7,14 +7,18 @@ import datetime as dt
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Column,
     DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
+    MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -72,8 +76,8 @@ class ReferenceRow(Base):
 # observations (ILMS tables 5, 6 and 7 share the total of employed migrants). History is
 # append-only (``observation``, ``attribute_value``): every accepted change is a new row with
 # the instant it was recorded and the submission that made it; a deletion is a row with
-# ``deleted`` set. ``*_current`` tables hold the latest non-deleted version of each key: a
-# derived index, rebuilt from history if ever needed, never the only copy of anything.
+# ``deleted`` set. A version is current until the next one of its key supersedes it
+# (``observation.superseded_at``); ``attribute_current`` indexes the latest attribute values.
 # The observation tables carry no foreign keys: PostgreSQL checks them row by row, which halves
 # bulk-load speed, and the loader (storage/observations.py), their only writer, creates series
 # and submissions before it refers to them.
@@ -105,9 +109,29 @@ class SeriesRow(Base):
 
 
 class ObservationRow(Base):
+    """One version of an observation. The current version of a (series, period) is the one
+    not superseded (``superseded_at`` null); a deletion is a version with ``deleted`` set."""
+
     __tablename__ = "observation"
     __table_args__ = (
-        Index("ix_observation_key", "series_pk", "time_period", "pk"),
+        # one current version per key; serves current data by series, in period order
+        Index(
+            "ix_observation_current",
+            "series_pk",
+            "time_period",
+            unique=True,
+            postgresql_where=text("superseded_at IS NULL"),
+            sqlite_where=text("superseded_at IS NULL"),
+        ),
+        # the superseded versions of a key (asOf, includeHistory); empty after a first load
+        Index(
+            "ix_observation_superseded",
+            "series_pk",
+            "time_period",
+            "pk",
+            postgresql_where=text("superseded_at IS NOT NULL"),
+            sqlite_where=text("superseded_at IS NOT NULL"),
+        ),
         # insertion-ordered columns: BRIN on PostgreSQL (tiny, cheap to maintain on bulk loads)
         Index("ix_observation_recorded", "recorded_at", postgresql_using="brin"),
         Index("ix_observation_submission", "submission_pk", postgresql_using="brin"),
@@ -124,18 +148,24 @@ class ObservationRow(Base):
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     submission_pk: Mapped[int] = mapped_column(Integer)
+    #: When the next version of the key was recorded; null while this one is current.
+    superseded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class ObservationCurrentRow(Base):
-    __tablename__ = "observation_current"
-
-    series_pk: Mapped[int] = mapped_column(BigId, primary_key=True)
-    time_period: Mapped[str] = mapped_column(String(64), primary_key=True)
-    observation_pk: Mapped[int] = mapped_column(BigId)
-    value: Mapped[float | None] = mapped_column(Float)
-    value_text: Mapped[str | None] = mapped_column(Text)
-    attrs: Mapped[str | None] = mapped_column(Text)
-    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+#: The current, non-deleted version of every observation: a view over ``observation``
+#: (migration 0003), declared on its own metadata so that schema comparisons leave it alone.
+VIEWS = MetaData()
+observation_current = Table(
+    "observation_current",
+    VIEWS,
+    Column("series_pk", BigId),
+    Column("time_period", String(64)),
+    Column("observation_pk", BigId),
+    Column("value", Float),
+    Column("value_text", Text),
+    Column("attrs", Text),
+    Column("recorded_at", DateTime(timezone=True)),
+)
 
 
 class AttributeValueRow(Base):

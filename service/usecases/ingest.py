@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.db import SQLITE_IMMEDIATE
 from service.errors import Forbidden, SdmxError, UnreadableMessage
+from service.formats.readers import sdmx_csv_data
 from service.formats.readers.data import reader_for
 from service.model import AttributeRelationship, DataStructure, Ref
 from service.model.data import Action, DataReadError, DataRow
@@ -32,6 +33,7 @@ from service.storage.observations import (
 )
 from service.storage.structures import StructureRepository
 from service.storage.submissions import SubmissionRepository
+from service.usecases import columnar
 from service.usecases.attachment import attach_key, dimensions_of
 from service.usecases.flows import FlowContext, resolve_flow, resolve_structure
 from service.validation import (
@@ -154,21 +156,25 @@ def _run(
     areas = _provider_scope(flow, upload.provider)
     context = ValidationContext.build(flow.dsd, flow.codelists, flow.constraints, areas)
     store = ObservationStore(session)
-    dataset_pk = store.dataset(flow.dsd)
+    store.dataset(flow.dsd)
+    # PostgreSQL: one upload at a time writes to a DSD (SQLite: BEGIN IMMEDIATE), and its
+    # versions are stamped once it holds that lock: a harvest that reads under the lock's
+    # shared mode sees every version stamped before it, or waits (docs/storage.md).
+    dataset_pk = store.dataset(flow.dsd, lock=True)
+    recorded = dt.datetime.now(dt.UTC)
     store.begin_staging()
     submission = SubmissionRepository(session).create(
         **_submission_fields(upload, outcome, received, status="accepted")
     )
     outcome.submission_id = submission.pk
-    rows = reader_for(upload.media_type)(upload.body, flow.dsd)
-    _stage_all(rows, flow, context, store, outcome, progress)
-    _check_staged(store, outcome)
+    target = columnar.Target(store, dataset_pk, submission.pk, recorded)
+    if not _stage_columnar(upload, context, target, outcome, progress):
+        rows = reader_for(upload.media_type)(upload.body, flow.dsd)
+        _stage_all(rows, flow, context, store, outcome, progress)
+        _check_staged(store, outcome)
     if not outcome.report.ok:
         return
-    store.dataset(flow.dsd, lock=True)  # PostgreSQL: one upload at a time applies to a DSD
-    # Recorded when it becomes visible, so `updatedAfter` harvesting never misses a change.
-    applied = dt.datetime.now(dt.UTC)
-    outcome.counts = store.apply(dataset_pk, submission.pk, applied)
+    outcome.counts = store.apply(dataset_pk, submission.pk, recorded)
     submission.actions = ",".join(sorted(outcome.actions))
     submission.counts = msgspec.json.encode(outcome.counts.as_dict()).decode()
     # stamped in the same transaction as the data: an accepted upload is never half-recorded
@@ -218,6 +224,48 @@ def _stage_all(
     stager.flush(store)
     if progress is not None:
         progress(outcome.rows)
+
+
+def _stage_columnar(
+    upload: Upload,
+    context: ValidationContext,
+    target: columnar.Target,
+    outcome: Outcome,
+    progress: Callable[[int], None] | None,
+) -> bool:
+    """Stage a plain SDMX-CSV upload column by column (``usecases.columnar``).
+
+    False when the columnar path cannot decide it, or wrote rows that the checks over every
+    row would report: what it wrote is then rolled back and the body rewound, for the row path
+    to read it and report each problem where it is.
+    """
+    body = upload.body
+    if reader_for(upload.media_type) is not sdmx_csv_data.read_rows or not body.seekable():
+        return False
+    store = target.store
+    start = body.tell()
+
+    def on_batch(rows: int, actions: set[str]) -> None:
+        outcome.rows += rows
+        outcome.report.rows_checked += rows
+        outcome.actions |= actions
+        if progress is not None:
+            progress(outcome.rows)
+
+    store.savepoint()
+    try:
+        columnar.stage_csv(body, context, target, on_batch)
+        if not store.duplicate_observations(1) and not store.conflicting_attributes(1):
+            return True
+        why = "duplicates or conflicting attribute values"
+    except columnar.Fallback as exc:
+        why = str(exc)
+    log.info("upload read row by row: %s", why)
+    store.rollback_to_savepoint()
+    outcome.rows = outcome.report.rows_checked = 0
+    outcome.actions.clear()
+    body.seek(start)
+    return False
 
 
 def _check_staged(store: ObservationStore, outcome: Outcome) -> None:

@@ -32,7 +32,7 @@ from lxml import etree
 from service.formats.readers.sdmx_ml_structure import read_structures
 from service.model import Dataflow, DataStructure
 from service.storage.structures import StructureRepository, ref_key
-from service.storage.tables import ObservationCurrentRow
+from service.storage.tables import observation_current
 from tests.api.upload_helpers import JSON20, STORES, Env, fresh_settings, open_env, problems
 from tests.shared import SHARED, requires_shared
 
@@ -107,7 +107,7 @@ def test_specimen_loads_whole(store: str, tmp_path: Path, specimen: Specimen) ->
         assert response.status_code == 201, response.text
         expected = raw_observations(SPECIMENS / specimen.data)
         assert expected > 0
-        assert env.count(ObservationCurrentRow) == expected
+        assert env.count(observation_current) == expected
         assert response.json()["submission"]["counts"]["observations_inserted"] == expected
 
 

@@ -30,10 +30,10 @@ from service.storage.tables import (
     AttributeCurrentRow,
     AttributeValueRow,
     DatasetRow,
-    ObservationCurrentRow,
     ObservationRow,
     SeriesRow,
     SubmissionRow,
+    observation_current,
 )
 from service.storage.tokens import TokenRepository
 from service.usecases.flows import FlowContext, resolve_flow
@@ -53,7 +53,7 @@ ML30 = "application/vnd.sdmx.data+xml;version=3.0.0"
 #: The tables an upload writes data into; a rejected upload leaves every one of them empty.
 DATA_TABLES: dict[str, Any] = {
     "observation": ObservationRow,
-    "observation_current": ObservationCurrentRow,
+    "observation_current": observation_current,
     "series": SeriesRow,
     "attribute_value": AttributeValueRow,
     "attribute_current": AttributeCurrentRow,
@@ -143,7 +143,6 @@ class Env:
         """Remove every stored observation and attribute (keeps structures and tokens)."""
         with self.session() as session, session.begin():
             for table in (
-                ObservationCurrentRow,
                 ObservationRow,
                 AttributeCurrentRow,
                 AttributeValueRow,
