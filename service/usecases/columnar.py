@@ -20,6 +20,8 @@ import datetime as dt
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import islice
+from operator import itemgetter
 from queue import Full, Queue
 from typing import TYPE_CHECKING, BinaryIO, TypeVar
 
@@ -31,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 
 from service.formats.readers.data_common import Components, structure_ref
 from service.formats.readers.sdmx_csv_data import DEFAULT_CUSTOM_COLUMNS, _Layout
-from service.model.data import DataReadError
+from service.model.data import Action, DataReadError, DataRow
 from service.usecases.attachment import dimensions_of
 from service.validation import ValidationContext, canonical_period
 from service.validation.context import FAST_PATTERNS, ValueKind
@@ -39,8 +41,11 @@ from service.validation.context import FAST_PATTERNS, ValueKind
 if TYPE_CHECKING:
     from service.storage.observations import ObservationStore
 
-#: Arrow reads the CSV in blocks of this many bytes (about 15,000 ILMS rows).
+#: Arrow reads the CSV in blocks of this many bytes (about 30,000 ILMS rows).
 BLOCK_BYTES = 1 << 23
+#: Rows of other readers are gathered into batches of this many.
+ROW_BATCH = 20_000
+_CODES: dict[Action, str] = {a: a.value for a in Action}
 _BOM = b"\xef\xbb\xbf"
 _MAX_HEADER = 1 << 20
 #: The row path's action letters that insert or update (Delete rows take the row path).
@@ -101,8 +106,31 @@ def stage_csv(
     called after each batch with its row count and the action letters it used. The caller
     rolls back to before the first batch on Fallback.
     """
-    plan = _plan(_header(body), context)
-    for obs, attrs, rows, actions in ahead(_prepared(body, plan, context), depth=2):
+    plan = _csv_plan(_header(body), context)
+    _stage_batches(_prepared(_csv_batches(body, plan), plan, context), target, on_batch)
+
+
+def stage_rows(
+    rows: Iterator[DataRow],
+    context: ValidationContext,
+    target: Target,
+    on_batch: Callable[[int, set[str]], None],
+) -> None:
+    """``stage_csv`` for the rows of any reader (SDMX-ML, SDMX-JSON): the reader's rows are
+    gathered into columns a batch at a time, then checked and staged the same way."""
+    plan = _rows_plan(context)
+    try:
+        _stage_batches(_prepared(_row_batches(rows, plan), plan, context), target, on_batch)
+    except DataReadError as exc:  # the row path reads it again and reports it where it is
+        raise Fallback(str(exc)) from None
+
+
+def _stage_batches(
+    batches: Iterator[tuple[pa.Table, pa.Table, int, set[str]]],
+    target: Target,
+    on_batch: Callable[[int, set[str]], None],
+) -> None:
+    for obs, attrs, rows, actions in ahead(batches, depth=2):
         _write(obs, attrs, target)
         on_batch(rows, actions)
     target.store.refresh_statistics()
@@ -111,12 +139,12 @@ def stage_csv(
 
 
 def _prepared(
-    body: BinaryIO, plan: _Plan, context: ValidationContext
+    batches: Iterator[pa.RecordBatch], plan: _Plan, context: ValidationContext
 ) -> Iterator[tuple[pa.Table, pa.Table, int, set[str]]]:
     """Each batch checked and turned into staged rows: (observations, attribute values, row
     count, actions). Arrow compute releases the GIL, so this runs well in a thread."""
     seq = 1  # the header is row 1, as in the row path
-    for batch in _batches(body, plan):
+    for batch in batches:
         rows = batch.num_rows
         if rows == 0:
             continue
@@ -200,36 +228,70 @@ def _header(body: BinaryIO) -> str:
         raise Fallback("header is not UTF-8") from None
 
 
-def _plan(header: str, ctx: ValidationContext) -> _Plan:
+def _csv_plan(header: str, ctx: ValidationContext) -> _Plan:
     layout = _layout(header, ctx)
+    return _plan(
+        ctx,
+        ncols=layout.ncols,
+        fixed=(*layout.structure_cols, layout.action_col, layout.time_col, layout.value_col),
+        dims={c: col for col, c in layout.dims},
+        attrs={c: col for col, c in layout.attrs},
+    )
+
+
+def _rows_plan(ctx: ValidationContext) -> _Plan:
+    """The columns of ``_row_batches``: the action, the dimensions, time, measure, attributes."""
+    if ctx.time_dimension is None:
+        raise Fallback("no time dimension")
+    dims = ctx.dimension_ids
+    attrs = tuple(ctx.attribute_rules)
+    first_attr = len(dims) + 3
+    return _plan(
+        ctx,
+        ncols=first_attr + len(attrs),
+        fixed=(-1, -1, 0, len(dims) + 1, len(dims) + 2),
+        dims={d: 1 + i for i, d in enumerate(dims)},
+        attrs={a: first_attr + i for i, a in enumerate(attrs)},
+    )
+
+
+def _plan(
+    ctx: ValidationContext,
+    *,
+    ncols: int,
+    fixed: tuple[int, int, int, int, int],
+    dims: dict[str, int],
+    attrs: dict[str, int],
+) -> _Plan:
+    """``fixed``: the columns of STRUCTURE, STRUCTURE_ID, ACTION, TIME_PERIOD and the measure
+    (-1: none); ``dims`` and ``attrs``: the column of each component."""
     measure = ctx.measure
     if measure is None or measure.codes is not None or measure.kind is ValueKind.TEXT:
         raise Fallback("the measure is not a number")
-    columns = {c: col for col, c in layout.dims}
-    attr_cols = {c: col for col, c in layout.attrs}
-    coded, text = _attribute_checks(attr_cols, ctx)
+    coded, text = _attribute_checks(attrs, ctx)
     mandatory = [*ctx.mandatory_series, *ctx.mandatory_observation]
-    if not set(mandatory) <= set(attr_cols):
+    if not set(mandatory) <= set(attrs):
         raise Fallback("a mandatory attribute has no column")
-    obs_attrs, higher = _attachments(attr_cols, ctx)
+    obs_attrs, higher = _attachments(attrs, ctx)
     status = ctx.status_attribute
     freq = ctx.frequency_dimension
+    kind_col, id_col, action_col, time_col, value_col = fixed
     return _Plan(
-        names=[f"c{i}" for i in range(layout.ncols)],
-        kind_col=layout.structure_cols[0],
-        id_col=layout.structure_cols[1],
-        action_col=layout.action_col,
-        time_col=layout.time_col,
-        value_col=layout.value_col,
-        dims=_dimension_checks(columns, ctx),
-        freq_col=columns[freq] if freq is not None else -1,
+        names=[f"c{i}" for i in range(ncols)],
+        kind_col=kind_col,
+        id_col=id_col,
+        action_col=action_col,
+        time_col=time_col,
+        value_col=value_col,
+        dims=_dimension_checks(dims, ctx),
+        freq_col=dims[freq] if freq is not None else -1,
         coded_attrs=coded,
         text_attrs=text,
         obs_attrs=obs_attrs,
         higher=higher,
-        mandatory=[attr_cols[a] for a in mandatory],
+        mandatory=[attrs[a] for a in mandatory],
         value_pattern=f"^(?:{FAST_PATTERNS[measure.kind].pattern})$",
-        status_col=attr_cols.get(status, -1) if status is not None else -1,
+        status_col=attrs.get(status, -1) if status is not None else -1,
         missing=pa.array(sorted(ctx.missing_statuses), pa.string()),
         nan="NaN",  # SDMX's "no value", as RowValidator reads it for every numeric measure
     )
@@ -296,7 +358,7 @@ def _attachments(
     return obs_attrs, higher
 
 
-def _batches(body: BinaryIO, plan: _Plan) -> Iterator[pa.RecordBatch]:
+def _csv_batches(body: BinaryIO, plan: _Plan) -> Iterator[pa.RecordBatch]:
     options = pcsv.ConvertOptions(
         column_types={n: pa.string() for n in plan.names},
         strings_can_be_null=False,
@@ -312,6 +374,57 @@ def _batches(body: BinaryIO, plan: _Plan) -> Iterator[pa.RecordBatch]:
         yield from reader
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise Fallback(f"not plain CSV: {exc}") from None
+
+
+def _row_batches(rows: Iterator[DataRow], plan: _Plan) -> Iterator[pa.RecordBatch]:
+    """The reader's rows as batches of string columns in ``_rows_plan``'s order, an absent
+    value an empty string. Rows that are not a whole observation with known components, and
+    Delete rows, take the row path (an empty value sent is not an absent one: row path too)."""
+    dims = [name for name, _, _ in plan.dims]
+    attrs = [name for name, _ in sorted(_attr_columns(plan).items(), key=lambda item: item[1])]
+    known = frozenset(attrs)
+    codes = itemgetter(*dims)
+    while chunk := list(islice(rows, ROW_BATCH)):
+        n = len(chunk)
+        keys = [r[0] for r in chunk]
+        sent = [r[3] for r in chunk]
+        present = set().union(*sent)
+        if sum(map(len, keys)) != len(dims) * n or not present <= known:
+            raise Fallback("a partial key, or a component the data structure does not have")
+        try:
+            key_columns = list(zip(*map(codes, keys), strict=True)) if len(dims) > 1 else None
+        except KeyError:
+            raise Fallback("a partial key") from None
+        actions = pa.array([_CODES[r[4]] for r in chunk], pa.string())
+        times = pa.array([r[1] for r in chunk], pa.string())
+        if times.null_count or "D" in pc.unique(actions).to_pylist():
+            raise Fallback("a Delete, or a row without a period")
+        columns = [actions]
+        if key_columns is None:
+            columns.append(pa.array([k[dims[0]] for k in keys], pa.string()))
+        else:
+            columns += [pa.array(column, pa.string()) for column in key_columns]
+        columns += [times, pa.array([r[2] or "" for r in chunk], pa.string())]
+        empty = pa.repeat("", n)
+        for name in attrs:
+            if name not in present:
+                columns.append(empty)
+                continue
+            cells = pa.array([a.get(name) for a in sent], pa.string())
+            if _any(pc.equal(cells, "")):
+                raise Fallback("an attribute sent empty")
+            columns.append(pc.fill_null(cells, ""))
+        yield pa.RecordBatch.from_arrays(columns, names=plan.names)
+
+
+def _attr_columns(plan: _Plan) -> dict[str, int]:
+    found = {name: col for name, col, _ in plan.coded_attrs}
+    found.update((name, col) for name, col, _ in plan.text_attrs)
+    return found
+
+
+def _any(mask: pa.Array | pa.ChunkedArray) -> bool:
+    return bool(pc.any(mask).as_py())
 
 
 def _all(mask: pa.Array | pa.ChunkedArray) -> bool:
@@ -354,6 +467,8 @@ def _check(batch: pa.RecordBatch, plan: _Plan, ctx: ValidationContext) -> set[st
 
 
 def _check_structures(batch: pa.RecordBatch, plan: _Plan) -> None:
+    if plan.id_col < 0:
+        return  # rows of a reader, which checked their structure references
     kinds = pc.unique(batch.column(plan.kind_col)).to_pylist() if plan.kind_col >= 0 else []
     for ident in pc.unique(batch.column(plan.id_col)).to_pylist():
         for kind in kinds or ["dataflow"]:

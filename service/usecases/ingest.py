@@ -233,15 +233,16 @@ def _stage_columnar(
     outcome: Outcome,
     progress: Callable[[int], None] | None,
 ) -> bool:
-    """Stage a plain SDMX-CSV upload column by column (``usecases.columnar``).
+    """Stage a plain upload column by column (``usecases.columnar``).
 
     False when the columnar path cannot decide it, or wrote rows that the checks over every
     row would report: what it wrote is then rolled back and the body rewound, for the row path
     to read it and report each problem where it is.
     """
     body = upload.body
-    if reader_for(upload.media_type) is not sdmx_csv_data.read_rows or not body.seekable():
+    if not body.seekable():
         return False
+    reader = reader_for(upload.media_type)
     store = target.store
     start = body.tell()
 
@@ -254,7 +255,10 @@ def _stage_columnar(
 
     store.savepoint()
     try:
-        columnar.stage_csv(body, context, target, on_batch)
+        if reader is sdmx_csv_data.read_rows:
+            columnar.stage_csv(body, context, target, on_batch)
+        else:
+            columnar.stage_rows(reader(body, context.dsd), context, target, on_batch)
         if not store.duplicate_observations(1) and not store.conflicting_attributes(1):
             return True
         why = "duplicates or conflicting attribute values"

@@ -19,10 +19,19 @@ from typing import Any
 
 import pytest
 
+from service.formats.writers import sdmx_json_20_data, sdmx_ml_21_ss_data
 from service.model import DataStructure
 from service.storage.observations import ObservationStore
 from service.usecases import columnar
-from tests.api.upload_helpers import STORES, Env, fresh_settings, open_env, problems
+from tests.api.upload_helpers import (
+    JSON20,
+    ML21_SS,
+    STORES,
+    Env,
+    fresh_settings,
+    open_env,
+    problems,
+)
 
 FLOW = "ILO:DF_ILMS_A05(1.0)"
 DIMS = ("REF_AREA", "FREQ", "MEASURE", "SEX", "AGE", "EDU", "ECO", "OCU", "STE", "CBR", "CCT")
@@ -72,7 +81,7 @@ def obs(area: str, sex: str, eco: str, period: str, value: str, **attrs: str) ->
     }
 
 
-def first_load() -> bytes:
+def first_rows() -> list[dict[str, str]]:
     rows = [
         obs(area, sex, eco, str(year), f"{year - 2000}.5")
         for area in ("THA", "VNM")
@@ -87,7 +96,26 @@ def first_load() -> bytes:
     rows[4]["TIME_PERIOD"] = "2019-A1"  # another spelling of 2019: stored as 2019
     rows[4]["OBS_VALUE"] = "-1.25e3"
     rows[5]["NOTE_CLASSIF"] = "two\nlines"
-    return message(rows)
+    return rows
+
+
+def first_load() -> bytes:
+    return message(first_rows())
+
+
+def written(fmt: str, dsd: DataStructure) -> bytes:
+    """``first_rows`` as an SDMX-ML 2.1 structure-specific or SDMX-JSON 2.0 message."""
+    rows = [
+        (
+            [{**TOTALS, **row}[d] for d in DIMS],
+            row["TIME_PERIOD"],
+            row["OBS_VALUE"],
+            {a: row[a] for a in ATTRS if row.get(a)},
+        )
+        for row in first_rows()
+    ]
+    writer = sdmx_ml_21_ss_data if fmt == "xml" else sdmx_json_20_data
+    return b"".join(writer.write_data("dataflow", ("ILO", "DF_ILMS_A05", "1.0"), dsd, rows))
 
 
 def revision() -> bytes:
@@ -173,6 +201,28 @@ def test_columnar_and_row_paths_store_the_same(
         ][0]
         == -1250.0
     )
+
+
+@pytest.mark.parametrize(("fmt", "media_type"), [("xml", ML21_SS), ("json", JSON20)])
+def test_other_readers_go_the_columnar_way_too(
+    stores: tuple[Env, Env],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    fmt: str,
+    media_type: str,
+) -> None:
+    fast, slow = stores
+    dsd = fast.flow().dsd
+    body = written(fmt, dsd)
+    monkeypatch.setattr(columnar, "ROW_BATCH", 7)  # batches meet inside series
+    with caplog.at_level(logging.INFO, logger="ilms.ingest"):
+        response = fast.post(body, content_type=media_type)
+    assert response.status_code == 201, response.text[:1000]
+    assert ROW_PATH_LOG not in caplog.text
+    row_path_only(monkeypatch)
+    again = slow.post(body, content_type=media_type)
+    assert again.json()["submission"]["counts"] == response.json()["submission"]["counts"]
+    assert_same_state(fast, slow, dsd)
 
 
 def test_batches_meet_across_boundaries(
