@@ -42,6 +42,16 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+    dbapi_conn.create_function("split_part", 3, split_part, deterministic=True)
+
+
+def split_part(value: str | None, separator: str, position: int) -> str | None:
+    """PostgreSQL's ``split_part`` for SQLite: the ``position``-th (from 1) part of ``value``
+    split on ``separator``, "" beyond the last (data queries read key codes with it)."""
+    if value is None:
+        return None
+    parts = value.split(separator)
+    return parts[position - 1] if 0 < position <= len(parts) else ""
 
 
 #: Execution option: start the SQLite transaction with BEGIN IMMEDIATE (take the write lock

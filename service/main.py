@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
 from service import __version__
-from service.api import data, data_upload, docs, health, maintenance, notimplemented
+from service.api import availability, data, data_upload, docs, health, maintenance, notimplemented
 from service.api import structure as structure_api
 from service.api.handlers import add_exception_handlers
 from service.api.middleware import SdmxHttpMiddleware
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(docs.router)
     app.include_router(data_upload.router)
     app.include_router(data.router)
+    app.include_router(availability.router)
     app.include_router(maintenance.router)
     app.include_router(structure_api.router)
     app.include_router(notimplemented.router)

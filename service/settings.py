@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     public_reads: bool = True
     #: The largest upload body accepted, in bytes (after gzip decoding too): 413 beyond.
     max_upload_bytes: int = 2 * 1024**3
+    #: The most observations (series, for serieskeysonly/nodata) one data query may return:
+    #: beyond, 413 with SDMX error 510, decided before the first byte.
+    max_data_observations: int = 10_000_000
     #: Load the synthetic demo data into a fresh embedded SQLite store on `ilms serve`.
     #: Never into PostgreSQL unless ILMS_DEMO_DATA=force (synthetic data must not reach a real
     #: store by accident).

@@ -1,189 +1,207 @@
-"""SDMX REST data queries: current data filtered by key, as SDMX-CSV 2.0 (the default),
-SDMX-ML 2.1 structure-specific or SDMX-JSON 2.0."""
+"""SDMX REST data queries: v1 ``/rest/data/{flowRef}/{key}/{providerRef}`` and v2
+``/rest/v2/data/{context}/{agencyID}/{resourceID}/{version}/{key}``, GET and HEAD.
+
+Everything that can fail is checked before the first byte (format 406, syntax 400, unknown
+artefact 404, too large 413, nothing matches: v1 404, v2 204 as sdmx-rest ``doc/status.md``
+prefers) and answered as an SDMX error message in the format the client negotiated; then the
+data stream from the store through the negotiated writer.
+"""
 
 from __future__ import annotations
 
-import email.utils
-from collections.abc import Mapping
-from typing import Annotated
+import hashlib
+import itertools
+from collections.abc import Callable
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response, StreamingResponse
 
 from service.api.auth import reader_access
-from service.api.deps import SessionDep
-from service.errors import NotAcceptable, NotImplementedYet
-from service.query.data import parse_flow_ref, parse_key
+from service.api.conditional import http_date, not_modified
+from service.api.deps import SessionDep, SettingsDep
+from service.api.errors import render_error
+from service.errors import NoResultsFound, SdmxError
+from service.formats.base import Lang
+from service.formats.writers.data_common import DataFormat
+from service.formats.writers.data_formats import (
+    BY_MEDIA_TYPE,
+    CATALOGUE,
+    OFFERED,
+    error_media_type,
+)
+from service.query.data import DataParams
+from service.query.negotiation import Negotiated, negotiate_language, negotiate_with_params
 from service.query.structure import ApiVersion
+from service.settings import Settings
 from service.storage.structures import StructureRepository
 from service.usecases.data import (
-    CSV,
-    DATA_FORMATS,
-    JSON,
-    STRUCTURE_SPECIFIC,
-    DataFormat,
-    query_data,
+    DataPlan,
+    DataState,
+    DataTarget,
+    MessageOptions,
+    build_message,
+    check_format,
+    content_language,
+    data_state,
+    locate_v1,
+    locate_v2,
+    plan_query,
+    run_query,
 )
-from service.usecases.flows import FlowContext, resolve_flow, resolve_structure
 
-router = APIRouter(tags=["data"], dependencies=[Depends(reader_access)])
+router = APIRouter(tags=["data"])
 
-#: Standard data query parameters this increment does not implement yet: 501, not ignored.
-NOT_YET = (
-    "startPeriod",
-    "endPeriod",
-    "updatedAfter",
-    "firstNObservations",
-    "lastNObservations",
-    "dimensionAtObservation",
-    "detail",
-    "includeHistory",
-    "asOf",
-    "attributes",
-    "measures",
-    "offset",
-    "limit",
-    "sort",
-)
-#: ``format=`` values (lower case) naming each data format.
-_FORMAT_NAMES: dict[str, DataFormat] = {
-    **dict.fromkeys(("csv", "sdmx-csv", "csvfile", CSV.media_type), CSV),
-    **dict.fromkeys(
-        ("structurespecificdata", "xml", STRUCTURE_SPECIFIC.media_type), STRUCTURE_SPECIFIC
-    ),
-    **dict.fromkeys(("jsondata", "json", JSON.media_type), JSON),
-}
-#: Accept media ranges (without parameters) each format matches, and the versions it is.
-_RANGES: dict[str, tuple[DataFormat, tuple[str, ...]]] = {
-    "application/vnd.sdmx.data+csv": (CSV, ("2.0", "2.0.0")),
-    "text/csv": (CSV, ()),
-    "application/vnd.sdmx.structurespecificdata+xml": (STRUCTURE_SPECIFIC, ("2.1",)),
-    "application/vnd.sdmx.data+json": (JSON, ("2.0", "2.0.0")),
-    "application/json": (JSON, ()),
-}
-_NAMES = "SDMX-CSV 2.0 (csv), SDMX-ML 2.1 structure-specific (xml) or SDMX-JSON 2.0 (json)"
-
-Format = Annotated[
-    str | None,
-    Query(description="csv (SDMX-CSV 2.0), structurespecificdata or xml, jsondata or json"),
+V1_PATHS = [
+    "/rest/data/{flow_ref}",
+    "/rest/data/{flow_ref}/{key}",
+    "/rest/data/{flow_ref}/{key}/{provider_ref}",
 ]
+#: Shorter v2 paths select several artefacts: the catch-all answers them (501).
+V2_PATHS = [
+    "/rest/v2/data/{context}/{agency}/{resource_id}",
+    "/rest/v2/data/{context}/{agency}/{resource_id}/{version}",
+    "/rest/v2/data/{context}/{agency}/{resource_id}/{version}/{key}",
+]
+_VARY = "Accept, Accept-Language"
 
 
-def _check(request: Request, params: Mapping[str, str]) -> DataFormat:
-    """The format to answer in; 501 for parameters not implemented yet, 406 for formats."""
-    asked = [p for p in NOT_YET if p in params] + [p for p in params if p.startswith("c[")]
-    if asked:
-        raise NotImplementedYet(
-            f"data query parameter {asked[0]} is not implemented yet; this increment of "
-            "the data API answers current data by key"
-        )
-    fmt = params.get("format")
+def _negotiate(request: Request, api: ApiVersion) -> tuple[DataFormat, Negotiated]:
+    params = request.query_params
+    negotiated = negotiate_with_params(
+        request.headers.get("accept"),
+        params.get("format"),
+        api,
+        OFFERED,
+        fmt_version=params.get("formatVersion"),
+        catalogue=CATALOGUE,
+    )
+    return BY_MEDIA_TYPE[negotiated.media_type], negotiated
+
+
+def _etag(request: Request, state: DataState, negotiated: Negotiated, language: str) -> str:
+    """A weak tag: the same data, query and format give the same content (the header's id and
+    preparation time aside)."""
+    query = sorted(request.query_params.multi_items())
+    basis = (state.tag, request.url.path, query, negotiated, language)
+    return f'W/"{hashlib.sha256(repr(basis).encode()).hexdigest()[:32]}"'
+
+
+def _headers(
+    plan: DataPlan, fmt: DataFormat, etag: str, state: DataState, language: str
+) -> dict[str, str]:
+    headers = {
+        "ETag": etag,
+        "Vary": _VARY,
+        "Cache-Control": "no-cache",
+        "Content-Language": language,
+    }
+    if state.last_changed is not None:
+        headers["Last-Modified"] = http_date(state.last_changed)
+    if fmt.extension == "csv":
+        agency, resource_id, version = plan.target.ref
+        name = f"{agency}_{resource_id}_{version}.csv"
+        headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return headers
+
+
+def _error(request: Request, error: SdmxError, fmt: DataFormat | None, sender: str) -> Response:
+    """The error in the SDMX-ML or SDMX-JSON version that goes with the negotiated data format
+    (SDMX-CSV, or no format: as structure errors are)."""
     if fmt is not None:
-        found = _FORMAT_NAMES.get(fmt.lower())
-        if found is None:
-            raise NotAcceptable(f"format={fmt}: data are only available as {_NAMES}")
-        return found
-    accept = request.headers.get("accept")
-    if not accept:
-        return CSV
-    chosen = _negotiate(accept)
-    if chosen is None:
-        raise NotAcceptable(f"Accept: {accept}: data are only available as {_NAMES}")
-    return chosen
-
-
-def _negotiate(accept: str) -> DataFormat | None:
-    """The format ``accept`` prefers (highest q; the most specific range of each format
-    decides its q; ties go to the earlier of DATA_FORMATS); None when it allows none."""
-    best: dict[int, tuple[int, float]] = {}  # format index: (specificity, q)
-    for part in accept.lower().split(","):
-        media, *raw = (p.strip() for p in part.split(";"))
-        params = dict(p.partition("=")[::2] for p in raw)
-        try:
-            q = float(params.pop("q", "1") or "1")
-        except ValueError:
-            q = 0.0
-        for index, fmt in enumerate(DATA_FORMATS):
-            specificity = _specificity(media, params.get("version"), fmt)
-            if specificity and specificity >= best.get(index, (0, 0.0))[0]:
-                known = best.get(index)
-                if known is None or specificity > known[0] or q > known[1]:
-                    best[index] = (specificity, q)
-    ranked = sorted((-q, index) for index, (_, q) in best.items() if q > 0)
-    return DATA_FORMATS[ranked[0][1]] if ranked else None
-
-
-def _specificity(media: str, version: str | None, fmt: DataFormat) -> int:
-    """How specifically ``media`` (with ``version``) names ``fmt``: 0 not at all."""
-    if media == "*/*":
-        return 1
-    if media == "application/*" or (media == "text/*" and fmt is CSV):
-        return 2
-    found = _RANGES.get(media)
-    if found is None or found[0] is not fmt:
-        return 0
-    if version is None:
-        return 3
-    return 4 if version.strip('"') in found[1] else 0
+        accept, chosen = error_media_type(fmt.media_type), None
+    else:
+        accept, chosen = request.headers.get("accept"), request.query_params.get("format")
+    body, media_type = render_error(error, request.url.path, accept, chosen, sender)
+    return Response(
+        body, status_code=error.http_status, media_type=media_type, headers={"Vary": _VARY}
+    )
 
 
 def _answer(
     request: Request,
     session: SessionDep,
-    flow: FlowContext,
-    key: str | None,
+    settings: Settings,
     api: ApiVersion,
+    locate: Callable[[StructureRepository], DataTarget],
+) -> Response:
+    """Negotiate, check, then stream (or 304, or the v2 204); errors as SDMX messages."""
+    fmt: DataFormat | None = None
+    try:
+        fmt, negotiated = _negotiate(request, api)
+        params = DataParams.parse(request.query_params.multi_items())
+        target = locate(StructureRepository(session))
+        plan = plan_query(target, request.path_params.get("key"), params, api)
+        check_format(plan, fmt)
+        return _respond(request, session, settings, plan, fmt, negotiated)
+    except SdmxError as error:
+        return _error(request, error, fmt, settings.sender_id)
+
+
+def _respond(
+    request: Request,
+    session: SessionDep,
+    settings: Settings,
+    plan: DataPlan,
     fmt: DataFormat,
+    negotiated: Negotiated,
 ) -> Response:
-    filters = parse_key(key, [d.id for d in flow.dsd.key_dimensions], api)
-    answer = query_data(session, flow, filters, str(request.url), fmt)
-    headers = {
-        "ETag": answer.etag,
-        "Vary": "Accept, Accept-Language",
-        "Content-Disposition": f'attachment; filename="{answer.filename}"',
-    }
-    if answer.last_modified is not None:
-        headers["Last-Modified"] = email.utils.format_datetime(answer.last_modified, usegmt=True)
-    if request.headers.get("if-none-match") == answer.etag:
+    """304, 204 (v2, nothing matches), HEAD's headers, or the data streaming."""
+    state = data_state(session, plan)
+    lang = Lang(negotiate_language(request.headers.get("accept-language")) or ("en",))
+    language = content_language(lang, plan.target)
+    etag = _etag(request, state, negotiated, language)
+    headers = _headers(plan, fmt, etag, state, language)
+    if state.dataset_pk is not None and not_modified(request, etag, state.last_changed):
         return Response(status_code=304, headers=headers)
-    return StreamingResponse(answer.chunks, media_type=fmt.media_type, headers=headers)
+    parts = run_query(session, plan, state, cap=settings.max_data_observations)
+    if parts is None:
+        if plan.api is ApiVersion.V2:
+            return Response(status_code=204, headers={"Vary": _VARY})
+        raise NoResultsFound(f"no data for {plan.target.flow.label} match the query")
+    options = MessageOptions(lang, settings.sender_id, dict(negotiated.params))
+    chunks = fmt.write(build_message(StructureRepository(session), plan, options), parts)
+    # The first chunk is made before the response starts: what the writer refuses is still
+    # an error response (HEAD too, so that it answers what GET would).
+    first = next(chunks, b"")
+    if request.method == "HEAD":
+        return Response(status_code=200, media_type=fmt.media_type, headers=headers)
+    body = itertools.chain((first,), chunks)
+    return StreamingResponse(body, media_type=fmt.media_type, headers=headers)
 
 
-@router.get("/rest/v2/data/{context}/{agency}/{resource_id}/{version}", summary="Data (v2)")
-@router.get("/rest/v2/data/{context}/{agency}/{resource_id}/{version}/{key}", summary="Data (v2)")
-def v2_data(
-    request: Request,
-    session: SessionDep,
-    context: str,
-    agency: str,
-    resource_id: str,
-    version: str,
-    format: Format = None,  # noqa: A002 - the SDMX parameter name
-) -> Response:
-    """``key`` comes from ``request.path_params``: the shorter path has none (not a query)."""
-    fmt = _check(request, request.query_params)
-    key = request.path_params.get("key")
-    repo = StructureRepository(session)
-    if context == "dataflow":
-        flow = resolve_flow(repo, agency, resource_id, version)
-    elif context == "datastructure":
-        flow = resolve_structure(repo, agency, resource_id, version)
-    else:
-        raise NotImplementedYet(f"data queries by {context} are not implemented yet")
-    return _answer(request, session, flow, key, ApiVersion.V2, fmt)
+def v1_data(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    """Path segments come from ``request.path_params``: the shorter paths lack the last ones."""
+    p = request.path_params
+
+    def locate(repo: StructureRepository) -> DataTarget:
+        return locate_v1(repo, p["flow_ref"], p.get("provider_ref"))
+
+    return _answer(request, session, settings, ApiVersion.V1, locate)
 
 
-@router.get("/rest/data/{flow_ref}", summary="Data (v1)")
-@router.get("/rest/data/{flow_ref}/{key}", summary="Data (v1)")
-def v1_data(
-    request: Request,
-    session: SessionDep,
-    flow_ref: str,
-    format: Format = None,  # noqa: A002 - the SDMX parameter name
-) -> Response:
-    """``key`` comes from ``request.path_params``: the shorter path has none (not a query)."""
-    fmt = _check(request, request.query_params)
-    key = request.path_params.get("key")
-    agency, flow_id, version = parse_flow_ref(flow_ref)
-    flow = resolve_flow(StructureRepository(session), agency, flow_id, version)
-    return _answer(request, session, flow, key, ApiVersion.V1, fmt)
+def v2_data(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    """Path segments come from ``request.path_params``: the shorter paths lack the last ones."""
+    p = request.path_params
+
+    def locate(repo: StructureRepository) -> DataTarget:
+        return locate_v2(repo, p["context"], p["agency"], p["resource_id"], p.get("version"))
+
+    return _answer(request, session, settings, ApiVersion.V2, locate)
+
+
+def _register(paths: list[str], endpoint: object, api: str, summary: str) -> None:
+    for n, path in enumerate(paths):
+        for method in ("GET", "HEAD"):
+            router.add_api_route(
+                path,
+                endpoint,  # type: ignore[arg-type]
+                methods=[method],
+                operation_id=f"{api}_data_{method.lower()}_{n}",
+                summary=summary,
+                response_class=Response,
+                dependencies=[Depends(reader_access)],
+            )
+
+
+_register(V2_PATHS, v2_data, "v2", "SDMX REST v2 data query (SDMX 3.0)")
+_register(V1_PATHS, v1_data, "v1", "SDMX REST v1 data query (SDMX 2.1)")

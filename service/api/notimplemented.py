@@ -8,10 +8,13 @@ from service.errors import NoResultsFound, NotImplementedYet
 
 router = APIRouter()
 
-#: v1 (SDMX 2.1) resources outside the structure API, per sdmx-rest v1.5.0.
-V1_OTHER = frozenset({"data", "metadata", "schema", "availableconstraint"})
-#: v2 (SDMX 3.0) resources outside the structure API, per sdmx-rest v2.x.
-V2_OTHER = frozenset({"data", "availability", "metadata", "schema", "registration"})
+#: v1 (SDMX 2.1) resources outside the structure, data and availability APIs, per sdmx-rest
+#: v1.5.0.
+V1_OTHER = frozenset({"metadata", "schema"})
+#: v2 (SDMX 3.0) resources outside the structure, data and availability APIs, per sdmx-rest
+#: v2.x; ``data`` paths the data routes do not serve (over several artefacts: no resource id)
+#: land here too.
+V2_OTHER = frozenset({"data", "metadata", "schema", "registration"})
 
 
 def not_implemented(api: str, resource: str) -> NotImplementedYet:

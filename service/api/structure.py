@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import email.utils
 from collections.abc import Callable
 from typing import Annotated
 
@@ -10,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from service.api.auth import reader_access
+from service.api.conditional import http_date, not_modified
 from service.api.deps import SessionDep, SettingsDep
 from service.api.encoding import accepts_gzip
 from service.api.notimplemented import V1_OTHER, not_implemented, v2_error
@@ -117,29 +117,14 @@ def conditional_response(request: Request, rendered: Rendered) -> Response:
     if "json" in rendered.media_type:
         headers["Content-Language"] = rendered.language
     if rendered.last_modified is not None:
-        headers["Last-Modified"] = email.utils.format_datetime(rendered.last_modified, usegmt=True)
-    if _not_modified(request, rendered):
+        headers["Last-Modified"] = http_date(rendered.last_modified)
+    if not_modified(request, rendered.etag, rendered.last_modified):
         return Response(status_code=304, headers=headers)
     if rendered.gzipped is not None and accepts_gzip(request.headers.get("accept-encoding")):
         headers["Content-Encoding"] = "gzip"
         headers["Vary"] += ", Accept-Encoding"
         return Response(rendered.gzipped, media_type=rendered.media_type, headers=headers)
     return Response(rendered.body, media_type=rendered.media_type, headers=headers)
-
-
-def _not_modified(request: Request, rendered: Rendered) -> bool:
-    if_none_match = request.headers.get("if-none-match")
-    if if_none_match is not None:
-        tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
-        return "*" in tags or rendered.etag in tags
-    since = request.headers.get("if-modified-since")
-    if since and rendered.last_modified is not None:
-        try:
-            client_time = email.utils.parsedate_to_datetime(since)
-        except (TypeError, ValueError):
-            return False
-        return rendered.last_modified.replace(microsecond=0) <= client_time
-    return False
 
 
 # --- v2 ----------------------------------------------------------------------------------------

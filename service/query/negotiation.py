@@ -1,10 +1,16 @@
-"""Content negotiation for SDMX structure responses and errors: Accept, format, languages."""
+"""Content negotiation for SDMX responses and errors: Accept, format, languages.
+
+One algorithm serves structures and data; a :class:`Catalogue` says, per API version, what a
+request without a version (or without Accept, or with a generic type such as
+``application/json``, or with a ``format=`` name) means for that kind of resource.
+"""
 
 from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import msgspec
@@ -109,20 +115,28 @@ STRUCTURE_OFFERED: tuple[str, ...] = (
 )
 STRUCTURE_MEDIA_TYPES: tuple[MediaType, ...] = tuple(MediaType.parse(t) for t in STRUCTURE_OFFERED)
 
-#: The version a family means without a ``version`` parameter, per API: the SDMX version the
-#: API belongs to (v1 is SDMX 2.1: SDMX-ML 2.1 and SDMX-JSON 1.0; v2 is SDMX 3.0).
-_FAMILY_DEFAULT: dict[tuple[ApiVersion, str], str] = {
-    (ApiVersion.V1, _ML): "2.1",
-    (ApiVersion.V2, _ML): "3.0.0",
-    (ApiVersion.V1, _JSON): "1.0.0",
-    (ApiVersion.V2, _JSON): "2.0.0",
-}
-#: Without Accept (or with ``*/*``): sdmx-rest ``doc/tips.md`` says SDMX 2.1 services return
-#: SDMX-ML and SDMX 3.0 services SDMX-JSON; ``doc/structures.md`` makes SDMX-JSON the v2 default.
-_API_DEFAULT: dict[ApiVersion, str] = {
-    ApiVersion.V1: STRUCTURE_SDMX_ML_2_1,
-    ApiVersion.V2: STRUCTURE_SDMX_JSON_2_0,
-}
+
+@dataclass(frozen=True)
+class ApiProfile:
+    """What generic requests mean for one kind of resource in one API version."""
+
+    #: The media type answered without Accept (or with ``*/*``).
+    default: str
+    #: The version a family (a media type without parameters) means without ``version``.
+    family_versions: Mapping[str, str]
+    #: Generic media ranges, each standing for an SDMX family (at the API's version).
+    aliases: Mapping[str, str]
+    #: ``format=`` values (lower case): a family, or a media type with its version.
+    names: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The negotiation rules of one kind of resource (structures, data), per API version."""
+
+    apis: Mapping[ApiVersion, ApiProfile]
+
+
 #: Generic types, each standing for the SDMX family in that syntax (at the API's version).
 _ALIASES: dict[str, str] = {
     # Generic XML: SDMX-ML is the XML flavour. Browsers send it, and sdmx1 lists it as what
@@ -144,6 +158,20 @@ _FORMATS: dict[str, str] = {
     "sdmx-json": _JSON,
     "json": _JSON,
 }
+#: Structures. The version a family means without a ``version`` parameter is the SDMX version
+#: the API belongs to (v1 is SDMX 2.1: SDMX-ML 2.1 and SDMX-JSON 1.0; v2 is SDMX 3.0). Without
+#: Accept (or with ``*/*``): sdmx-rest ``doc/tips.md`` says SDMX 2.1 services return SDMX-ML
+#: and SDMX 3.0 services SDMX-JSON; ``doc/structures.md`` makes SDMX-JSON the v2 default.
+STRUCTURES = Catalogue(
+    {
+        ApiVersion.V1: ApiProfile(
+            STRUCTURE_SDMX_ML_2_1, {_ML: "2.1", _JSON: "1.0.0"}, _ALIASES, _FORMATS
+        ),
+        ApiVersion.V2: ApiProfile(
+            STRUCTURE_SDMX_JSON_2_0, {_ML: "3.0.0", _JSON: "2.0.0"}, _ALIASES, _FORMATS
+        ),
+    }
+)
 _LATEST = VersionSelector.parse_v2("~")
 
 
@@ -154,12 +182,15 @@ class _Range(NamedTuple):
     version: str | None
     q: float
     position: int
+    #: Its other parameters (keys lower case), e.g. SDMX-CSV ``labels``.
+    params: tuple[tuple[str, str], ...] = ()
 
 
 class _Score(NamedTuple):
     specificity: int
     q: float
     position: int
+    params: tuple[tuple[str, str], ...] = ()
 
 
 def _parse_q(value: str | None) -> float | None:
@@ -177,9 +208,10 @@ def _parse_accept(header: str) -> list[_Range]:
     ranges: list[_Range] = []
     for position, part in enumerate(header.split(",")):
         mime, params = _split_media_type(part)
-        q = _parse_q(params.get("q"))
+        q = _parse_q(params.pop("q", None))
         if q is not None and mime.count("/") == 1:
-            ranges.append(_Range(mime, params.get("version"), q, position))
+            version = params.pop("version", None)
+            ranges.append(_Range(mime, version, q, position, tuple(params.items())))
     return ranges
 
 
@@ -188,39 +220,41 @@ def _unplus(value: str) -> str:
     return re.sub(r"(?<=[\w.~*]) (?=[\w.]|$)", "+", value).strip()
 
 
-def _format_ranges(fmt: str, fmt_version: str | None) -> list[_Range]:
+def _format_ranges(fmt: str, fmt_version: str | None, profile: ApiProfile) -> list[_Range]:
     value = _unplus(fmt)
-    family = _FORMATS.get(value.lower())
-    if family is not None:
-        version = _unplus(fmt_version) if fmt_version else None
-        return [_Range(family, version or None, 1.0, 0)]
+    named = profile.names.get(value.lower())
+    if named is not None:
+        [rng] = _parse_accept(named)
+        version = _unplus(fmt_version) if fmt_version else rng.version
+        return [rng._replace(version=version or None)]
     ranges = _parse_accept(value) if "/" in value else []
     if not ranges:
         raise NotAcceptable(
-            f"Unknown format '{fmt}'; use one of {', '.join(_FORMATS)} (with formatVersion) "
-            f"or a media type such as {STRUCTURE_SDMX_JSON_2_0}"
+            f"Unknown format '{fmt}'; use one of {', '.join(profile.names)} (with "
+            f"formatVersion) or a media type such as {profile.default}"
         )
     return ranges
 
 
 def _resolve(
-    family: str, version: str | None, api: ApiVersion, offered: Sequence[MediaType]
+    family: str, version: str | None, profile: ApiProfile, offered: Sequence[MediaType]
 ) -> set[int]:
     """The offered types one family range selects. Without ``version``, the family's default
     for the API if offered, else its newest offered version (the client said any will do).
     """
     versions = [m.version for m in offered if m.media_range == family]
+    default = profile.family_versions.get(family)
     if version is not None:
         picked = _pick_versions(version, versions)
-    elif _FAMILY_DEFAULT.get((api, family)) in versions:
-        picked = [_FAMILY_DEFAULT[(api, family)]]
+    elif default in versions:
+        picked = [default]
     else:
         picked = _LATEST.select(versions)
     return {i for i, m in enumerate(offered) if m.media_range == family and m.version in picked}
 
 
 def _range_match(
-    rng: _Range, api: ApiVersion, offered: Sequence[MediaType]
+    rng: _Range, profile: ApiProfile, offered: Sequence[MediaType]
 ) -> tuple[int, set[int]]:
     """How specific a range is (RFC 9110 12.5.1), and the offered types it covers."""
     if rng.mime == "*/*":
@@ -228,52 +262,94 @@ def _range_match(
     if rng.mime.endswith("/*"):
         prefix = rng.mime[:-1]
         return 1, {i for i, m in enumerate(offered) if m.media_range.startswith(prefix)}
-    if rng.mime in _ALIASES:
-        return 2, _resolve(_ALIASES[rng.mime], rng.version, api, offered)
-    return (4 if rng.version else 3), _resolve(rng.mime, rng.version, api, offered)
+    if rng.mime in profile.aliases:
+        return 2, _resolve(profile.aliases[rng.mime], rng.version, profile, offered)
+    return (4 if rng.version else 3), _resolve(rng.mime, rng.version, profile, offered)
 
 
 def _scores(
-    ranges: Sequence[_Range], api: ApiVersion, offered: Sequence[MediaType]
+    ranges: Sequence[_Range], profile: ApiProfile, offered: Sequence[MediaType]
 ) -> dict[int, _Score]:
     """Per offered type, the weight of the most specific range covering it."""
     best: dict[int, _Score] = {}
     for rng in ranges:
-        specificity, covered = _range_match(rng, api, offered)
+        specificity, covered = _range_match(rng, profile, offered)
         for i in covered:
             old = best.get(i)
             if old is None or (specificity, rng.q) > (old.specificity, old.q):
-                best[i] = _Score(specificity, rng.q, rng.position)
+                best[i] = _Score(specificity, rng.q, rng.position, rng.params)
     return best
 
 
-def _preference(api: ApiVersion, media_type: MediaType) -> int:
+def _preference(profile: ApiProfile, media_type: MediaType) -> int:
     """Our own order among equally acceptable types: the API default, then API-era versions."""
-    if media_type.canonical == _API_DEFAULT[api]:
+    if media_type.canonical == profile.default:
         return 2
-    return 1 if _FAMILY_DEFAULT.get((api, media_type.media_range)) == media_type.version else 0
+    return 1 if profile.family_versions.get(media_type.media_range) == media_type.version else 0
 
 
-def _choose(ranges: Sequence[_Range], api: ApiVersion, offered: Sequence[MediaType]) -> int | None:
+def _choose(
+    ranges: Sequence[_Range], profile: ApiProfile, offered: Sequence[MediaType]
+) -> tuple[int, _Score] | None:
     """Highest q, then the most specific range, then the client's order, then ours."""
-    acceptable = [(i, s) for i, s in _scores(ranges, api, offered).items() if s.q > 0]
+    acceptable = [(i, s) for i, s in _scores(ranges, profile, offered).items() if s.q > 0]
     if not acceptable:
         return None
-    best = max(
+    return max(
         acceptable,
         key=lambda e: (
             e[1].q,
             e[1].specificity,
             -e[1].position,
-            _preference(api, offered[e[0]]),
+            _preference(profile, offered[e[0]]),
             -e[0],
         ),
     )
-    return best[0]
 
 
-def _default(api: ApiVersion, offered: Sequence[str]) -> str:
-    return _API_DEFAULT[api] if _API_DEFAULT[api] in offered else offered[0]
+class Negotiated(NamedTuple):
+    """The chosen media type, and the parameters of the Accept entry (or ``format=``) that
+    chose it besides ``q`` and ``version`` (keys lower case), e.g. SDMX-CSV ``labels``."""
+
+    media_type: str
+    params: Mapping[str, str]
+
+
+def negotiate_with_params(
+    accept: str | None,
+    fmt: str | None,
+    api: ApiVersion,
+    offered: Sequence[str] = STRUCTURE_OFFERED,
+    *,
+    fmt_version: str | None = None,
+    catalogue: Catalogue = STRUCTURES,
+) -> Negotiated:
+    """The member of ``offered`` (canonical media types) to answer with.
+
+    ``fmt`` (the ``format`` query parameter) overrides ``accept``, as sdmx-rest
+    ``doc/extend.md`` asks; ``fmt_version`` (``formatVersion``) only counts with it.
+    ``catalogue`` says what defaults, generic types and format names mean.
+
+    Raises:
+        NotAcceptable: nothing offered is acceptable, or ``fmt`` is unknown.
+    """
+    profile = catalogue.apis[api]
+    types = [MediaType.parse(o) for o in offered]
+    if fmt:
+        ranges, source = _format_ranges(fmt, fmt_version, profile), f"format '{fmt}'"
+        if fmt_version:
+            source += f" (formatVersion '{fmt_version}')"
+    else:
+        ranges, source = _parse_accept(accept or ""), f"Accept '{accept}'"
+    if not offered:
+        raise NotAcceptable(f"No representation is offered for {source}")
+    if not ranges:
+        default = profile.default if profile.default in offered else offered[0]
+        return Negotiated(default, {})
+    chosen = _choose(ranges, profile, types)
+    if chosen is None:
+        raise NotAcceptable(f"Nothing offered matches {source}; offered: {', '.join(offered)}")
+    return Negotiated(offered[chosen[0]], dict(chosen[1].params))
 
 
 def negotiate(
@@ -283,30 +359,13 @@ def negotiate(
     offered: Sequence[str] = STRUCTURE_OFFERED,
     *,
     fmt_version: str | None = None,
+    catalogue: Catalogue = STRUCTURES,
 ) -> str:
-    """The member of ``offered`` (canonical media types) to answer with.
-
-    ``fmt`` (the ``format`` query parameter) overrides ``accept``, as sdmx-rest
-    ``doc/extend.md`` asks; ``fmt_version`` (``formatVersion``) only counts with it.
-
-    Raises:
-        NotAcceptable: nothing offered is acceptable, or ``fmt`` is unknown.
-    """
-    types = [MediaType.parse(o) for o in offered]
-    if fmt:
-        ranges, source = _format_ranges(fmt, fmt_version), f"format '{fmt}'"
-        if fmt_version:
-            source += f" (formatVersion '{fmt_version}')"
-    else:
-        ranges, source = _parse_accept(accept or ""), f"Accept '{accept}'"
-    if not offered:
-        raise NotAcceptable(f"No representation is offered for {source}")
-    if not ranges:
-        return _default(api, offered)
-    chosen = _choose(ranges, api, types)
-    if chosen is None:
-        raise NotAcceptable(f"Nothing offered matches {source}; offered: {', '.join(offered)}")
-    return offered[chosen]
+    """The member of ``offered`` to answer with: :func:`negotiate_with_params` without the
+    parameters."""
+    return negotiate_with_params(
+        accept, fmt, api, offered, fmt_version=fmt_version, catalogue=catalogue
+    ).media_type
 
 
 def negotiate_error(
@@ -325,7 +384,7 @@ def negotiate_error(
     try:
         return negotiate(accept, fmt, api, offered, fmt_version=fmt_version)
     except NotAcceptable:
-        fallback = f"{_ML};version={_FAMILY_DEFAULT[(api, _ML)]}"
+        fallback = f"{_ML};version={STRUCTURES.apis[api].family_versions[_ML]}"
         return fallback if fallback in offered else offered[0]
 
 

@@ -334,6 +334,17 @@ class _Stager:
         pattern = like_pattern(parts) if action == "D" and period is None else ""
         value, text, marked = self._value(row)
         obs_attrs, higher = self._split_attrs(row) if row.attrs else (None, None)
+        if (
+            action == "D"
+            and higher
+            and obs_attrs is None
+            and not marked
+            and self.timed & higher.keys()
+        ):
+            # a Delete that marks an attribute attached to the period (SOURCE of 2020) deletes
+            # that value, not the observation: no observation row (readers never copy such a
+            # value from a series, so it was sent for this row)
+            return self._stage_higher(higher, parts, period, action, row)
         self.obs.append(
             (
                 seq,

@@ -35,20 +35,21 @@ from service.errors import (
     NotAcceptable,
     NotImplementedYet,
     QuerySyntaxError,
+    ResultTooLarge,
     SdmxError,
     SemanticError,
     Unauthorized,
 )
 from service.formats.media_types import STRUCTURE_WRITERS
 from service.formats.readers.data import READERS
-from service.formats.writers.sdmx_csv_20_data import MEDIA_TYPE as SDMX_CSV_20
-from service.formats.writers.sdmx_json_20_data import MEDIA_TYPE as SDMX_JSON_20_DATA
-from service.formats.writers.sdmx_ml_21_ss_data import MEDIA_TYPE as SDMX_ML_21_SS
+from service.formats.writers.data_formats import CATALOGUE, OFFERED
+from service.formats.writers.sdmx_csv_data import MEDIA_TYPE_20 as SDMX_CSV_20
+from service.query.data import PARAMETERS as DATA_PARAMETERS
+from service.query.structure import ApiVersion
 from service.settings import PROJECT_ROOT, Settings
 from service.storage.loader import load_paths
 from service.storage.migrate import upgrade
 from service.storage.tokens import TokenRepository
-from service.usecases.data import DATA_FORMATS
 from tests.api.test_upload import csv as upload_csv
 from tests.api.test_upload import row as upload_row
 from tests.conftest import prepare
@@ -95,8 +96,8 @@ UPLOAD_ROUTE = next(
 )
 UPLOAD_PATH = UPLOAD_ROUTE.path
 (UPLOAD_METHOD,) = {m.lower() for m in UPLOAD_ROUTE.methods or ()}
-#: The paths of the data query routes (GET), from the app.
-DATA_PATHS = [r.path for r in data_api.router.routes if isinstance(r, APIRoute)]
+#: The paths of the data query routes (GET and HEAD), from the app.
+DATA_PATHS = list(dict.fromkeys(r.path for r in data_api.router.routes if isinstance(r, APIRoute)))
 V1_DATA_PATHS = [p for p in DATA_PATHS if not p.startswith(V2_PREFIX)]
 V2_DATA_PATHS = [p for p in DATA_PATHS if p.startswith(V2_PREFIX)]
 #: The errors the service answers data queries with (the HTTP status is the class's).
@@ -106,14 +107,13 @@ DATA_ERRORS: tuple[type[SdmxError], ...] = (
     SemanticError,
     NoResultsFound,
     NotAcceptable,
+    ResultTooLarge,
     InternalError,
     NotImplementedYet,
 )
-#: sdmx-rest 2.x component filters, ``c[COMPONENT]=value``: the data routes refuse any ``c[``
-#: parameter (501), besides the parameters in ``data_api.NOT_YET``.
-COMPONENT_FILTER = "c"
-#: What data queries answer 501 to, as the 501 response names them.
-DATA_NOT_YET = (*data_api.NOT_YET, f"{COMPONENT_FILTER}[...]")
+#: The query parameters data queries read: sdmx-rest 1.5.0's and 2.x's (both APIs take all of
+#: them), the SDMX-CSV options, ``c[COMPONENT]`` filters and the format override.
+DATA_QUERY_PARAMETERS = {*DATA_PARAMETERS, "c", "format", "formatVersion"}
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -748,57 +748,54 @@ def test_served_openapi_yaml_is_the_file(empty_client: TestClient) -> None:
 # --- data queries -----------------------------------------------------------------------------
 
 
-#: The data formats the app serves (the default first), as the test expects them.
-DATA_MEDIA_TYPES = (SDMX_CSV_20, SDMX_ML_21_SS, SDMX_JSON_20_DATA)
-
-
 def test_data_queries_answer_the_served_formats_only() -> None:
-    """A data query's 200 is exactly the data formats the app serves, its 304 has no body, and
-    its errors are SDMX error messages, written by the structure writers like every error."""
-    assert tuple(f.media_type for f in DATA_FORMATS) == DATA_MEDIA_TYPES
+    """A data query's GET 200 is exactly the data formats of the registry, its HEAD 200, 204
+    and 304 have no body, and its errors are SDMX error messages, written by the structure
+    writers like every error."""
     assert V1_DATA_PATHS
     assert V2_DATA_PATHS
     for path in DATA_PATHS:
-        assert set(query_operations(path)) == {"get"}, f"{path}: HEAD is the catch-all's (501)"
-        for status, raw in operations(path)["get"]["responses"].items():
-            content = set(resolve(raw).get("content", {}))
-            where = f"GET {path} {status}"
-            if status == "200":
-                assert content == set(DATA_MEDIA_TYPES), where
-            elif str(status).startswith(("4", "5")):
-                assert content == set(STRUCTURE_WRITERS), where
-            else:
-                assert content == set(), f"{where} has a body"
+        assert set(query_operations(path)) == set(QUERY_METHODS), path
+        for method, op in query_operations(path).items():
+            for status, raw in op["responses"].items():
+                content = set(resolve(raw).get("content", {}))
+                where = f"{method.upper()} {path} {status}"
+                if status == "200" and method == "get":
+                    assert content == set(OFFERED), where
+                elif str(status).startswith(("4", "5")):
+                    assert content == set(STRUCTURE_WRITERS), where
+                else:
+                    assert content == set(), f"{where} has a body"
 
 
 def test_data_errors_are_documented() -> None:
     for path in DATA_PATHS:
-        responses = operations(path)["get"]["responses"]
-        for error in DATA_ERRORS:
-            where = f"GET {path} {error.http_status}"
-            assert str(error.http_status) in responses, where
-            description = resolve(responses[str(error.http_status)])["description"]
-            assert str(error.code) in description, f"{where}: SDMX code {error.code}"
-        assert "304" in responses, f"GET {path}: conditional requests"
-        not_yet = resolve(responses[str(NotImplementedYet.http_status)])["description"]
-        missing = [name for name in DATA_NOT_YET if f"`{name}`" not in not_yet]
-        assert missing == [], f"GET {path} 501 does not name {missing}"
+        for method, op in query_operations(path).items():
+            responses = op["responses"]
+            for error in DATA_ERRORS:
+                where = f"{method.upper()} {path} {error.http_status}"
+                assert str(error.http_status) in responses, where
+                description = resolve(responses[str(error.http_status)])["description"]
+                assert str(error.code) in description, f"{where}: SDMX code {error.code}"
+            assert "304" in responses, f"{method.upper()} {path}: conditional requests"
+            # sdmx-rest 2.x answers an empty result with 204; 1.x with 404 (code 100).
+            assert ("204" in responses) == path.startswith(V2_PREFIX), path
 
 
 def test_data_query_parameters(empty_client: TestClient) -> None:
-    """Data queries document `format` and standard parameters the app refuses, nothing else;
-    each of those answers 501 (it is not ignored); every documented format is accepted and a
-    structure format is not (empty store: 404, not 406)."""
+    """Data queries document exactly the parameters the app reads, the same on GET and HEAD
+    and on both APIs; every documented example and format is accepted and a structure format
+    is not (empty store: 404 for the unknown dataflow, not 400, 406 or 501)."""
     for path in DATA_PATHS:
+        for method in query_operations(path):
+            documented = {n for n, where in parameters(path, method) if where == "query"}
+            assert documented == DATA_QUERY_PARAMETERS, (method, path)
         url = fill(path, path_values(path, "get"))
         params = {n: p for (n, where), p in parameters(path, "get").items() if where == "query"}
         fmt = params.pop("format")
-        assert set(params) <= {*data_api.NOT_YET, COMPONENT_FILTER}, path
         for name, param in params.items():
-            assert "501" in param["description"], (path, name)
             response = empty_client.get(url, params=query_of(param))
-            assert response.status_code == NotImplementedYet.http_status, (path, name)
-            assert sdmx_error_code(response) == NotImplementedYet.code
+            assert response.status_code == NoResultsFound.http_status, (path, name, response.text)
         for value in fmt["schema"]["examples"]:
             response = empty_client.get(url, params={"format": value})
             assert response.status_code == NoResultsFound.http_status, (path, value)
@@ -807,60 +804,69 @@ def test_data_query_parameters(empty_client: TestClient) -> None:
             assert response.status_code == NotAcceptable.http_status, (path, media_type)
 
 
+def _data_answers(client: TestClient, path: str) -> list[tuple[Response, int, str]]:
+    """(response, expected status, method) of a data path's documented examples and of
+    variations on them that fail."""
+    values = path_values(path, "get")
+    url = fill(path, values)
+    resource = "flow_ref" if "flow_ref" in values else "resource_id"
+    answers = [
+        (client.get(fill(path, {**values, resource: "DF_NONE"})), NoResultsFound.http_status),
+        (client.get(url, headers={"Accept": next(iter(STRUCTURE_WRITERS))}), 406),
+        (client.get(url, params={"startPeriod": "soon"}), QuerySyntaxError.http_status),
+        (client.get(url, params={"sort": "OBS_STATUS"}), NotImplementedYet.http_status),
+    ]
+    if "key" in values:  # more parts than any data structure has dimensions
+        too_long = fill(path, {**values, "key": ".".join(["*"] * 50)})
+        answers.append((client.get(too_long), QuerySyntaxError.http_status))
+    if "flow_ref" in values:
+        bad_ref = fill(path, {**values, "flow_ref": "ILO,DF_ILMS_A05,1.0,X"})
+        answers.append((client.get(bad_ref), QuerySyntaxError.http_status))
+    # Nothing matches: v2 answers 204, v1 404 (SDMX error 100).
+    nothing = client.get(url, params={"c[REF_AREA]": "KHM"})
+    answers.append((nothing, 204 if "context" in values else NoResultsFound.http_status))
+    if "context" in values:
+        several = fill(path, {**values, "resource_id": "*", "version": "1.0"})
+        answers.append((client.get(several), NotImplementedYet.http_status))
+    return [(r, status, "get") for r, status in answers]
+
+
 def test_data_responses_are_documented(data_client: TestClient) -> None:
     """Live answers of the data queries on their documented examples (which name data that
     exist): documented statuses, media types, headers and JSON shapes."""
     for path in DATA_PATHS:
-        values = path_values(path, "get")
-        url = fill(path, values)
+        url = fill(path, path_values(path, "get"))
+        api = ApiVersion.V2 if path.startswith(V2_PREFIX) else ApiVersion.V1
         found = data_client.get(url)
         assert found.status_code == 200, (url, found.text)
-        assert found.headers["content-type"] == SDMX_CSV_20  # the default
-        assert found.text.startswith("STRUCTURE,STRUCTURE_ID,ACTION,"), url
-        served = [data_client.get(url, headers={"Accept": m}) for m in DATA_MEDIA_TYPES]
-        assert [r.headers["content-type"] for r in served] == list(DATA_MEDIA_TYPES), url
-        assert served[1].text.startswith("<?xml"), url
-        assert "dataSets" in served[2].json()["data"], url
+        assert found.headers["content-type"] == CATALOGUE.apis[api].default, url
+        served = [data_client.get(url, headers={"Accept": m}) for m in OFFERED]
+        assert [r.headers["content-type"] for r in served] == list(OFFERED), url
+        head = data_client.head(url)
+        assert head.status_code == 200
+        assert head.content == b""
         cached = data_client.get(url, headers={"If-None-Match": found.headers["etag"]})
         assert cached.status_code == 304, url
-        resource = "flow_ref" if "flow_ref" in values else "resource_id"
-        missing = fill(path, {**values, resource: "DF_NONE"})
         answers = [
-            (found, 200),
-            *((response, 200) for response in served),
-            (cached, 304),
-            (data_client.get(missing), NoResultsFound.http_status),
-            (
-                data_client.get(url, headers={"Accept": next(iter(STRUCTURE_WRITERS))}),
-                NotAcceptable.http_status,
-            ),
-            (
-                data_client.get(url, params={data_api.NOT_YET[0]: "1"}),
-                NotImplementedYet.http_status,
-            ),
+            (found, 200, "get"),
+            *((response, 200, "get") for response in served),
+            (head, 200, "head"),
+            (cached, 304, "get"),
+            *_data_answers(data_client, path),
         ]
-        if "key" in values:  # more parts than any data structure has dimensions
-            too_long = fill(path, {**values, "key": ".".join(["*"] * 50)})
-            answers.append((data_client.get(too_long), QuerySyntaxError.http_status))
-        if "flow_ref" in values:
-            bad_ref = fill(path, {**values, "flow_ref": "ILO,DF_ILMS_A05,1.0,X"})
-            answers.append((data_client.get(bad_ref), QuerySyntaxError.http_status))
-        if "context" in values:
-            other = fill(path, {**values, "context": "provisionagreement"})
-            answers.append((data_client.get(other), NotImplementedYet.http_status))
-        for response, status in answers:
+        for response, status, method in answers:
             assert response.status_code == status, (path, status, response.text)
-            assert_documented(response, path, "get")
+            assert_documented(response, path, method)
 
 
 def test_data_reads_may_need_a_token(private_client: TestClient) -> None:
     """Data queries are public or need a token (ILMS_PUBLIC_READS=false): both are documented,
     and the 401 a private service answers is."""
     for path in DATA_PATHS:
-        op = operations(path)["get"]
-        requirements = op.get("security", SPEC.get("security", []))
-        assert {} in requirements, f"GET {path}: anonymous reads (the default)"
-        assert any(set(r) & bearer_schemes() for r in requirements), f"GET {path}: tokens"
+        for method, op in query_operations(path).items():
+            requirements = op.get("security", SPEC.get("security", []))
+            assert {} in requirements, f"{method} {path}: anonymous reads (the default)"
+            assert any(set(r) & bearer_schemes() for r in requirements), f"{path}: tokens"
         response = private_client.get(fill(path, path_values(path, "get")))
         assert response.status_code == Unauthorized.http_status, (path, response.text)
         assert sdmx_error_code(response) == Unauthorized.code
@@ -869,8 +875,8 @@ def test_data_reads_may_need_a_token(private_client: TestClient) -> None:
 
 @requires_shared
 def test_data_parameters_follow_sdmx_rest() -> None:
-    """The standard parameters a data query documents are those of the official data query of
-    its API version that the app refuses, with the official types."""
+    """Every query parameter of the official data query of an API version is documented for
+    its data paths, with the official types."""
     official_data = (
         (V1_DATA_PATHS, official(OFFICIAL_V1), "/data/{flow}/{key}/{provider}"),
         (
@@ -882,17 +888,11 @@ def test_data_parameters_follow_sdmx_rest() -> None:
     for paths, spec, official_path in official_data:
         raw = spec["paths"][official_path]["get"]["parameters"]
         theirs = {p["name"]: p for p in (resolve(r, spec) for r in raw) if p["in"] == "query"}
-        refused = {*data_api.NOT_YET, COMPONENT_FILTER} & set(theirs)
-        assert refused, official_path
         for path in paths:
-            ours = {
-                name: p
-                for (name, where), p in parameters(path, "get").items()
-                if where == "query" and name != "format"
-            }
-            assert set(ours) == refused, path
-            for name, param in ours.items():
-                official_param = theirs[name]
+            ours = {n: p for (n, where), p in parameters(path, "get").items() if where == "query"}
+            assert set(theirs) <= set(ours), (path, set(theirs) - set(ours))
+            for name, official_param in theirs.items():
+                param = ours[name]
                 assert param["schema"].get("type") == official_param["schema"].get("type"), name
                 assert param.get("style") == official_param.get("style"), name
                 assert param.get("explode") == official_param.get("explode"), name
@@ -926,7 +926,8 @@ def test_v1_enums_follow_sdmx_rest_1_5_0() -> None:
 @requires_shared
 def test_unserved_standard_types_answer_501(empty_client: TestClient) -> None:
     v1_spec, v2_spec = official(OFFICIAL_V1), official(OFFICIAL_V2)
-    v1_types = {p.strip("/").split("/", 1)[0] for p in v1_spec["paths"]} - V1_OTHER
+    # Besides the resources the catch-all answers, "data" has routes of its own.
+    v1_types = {p.strip("/").split("/", 1)[0] for p in v1_spec["paths"]} - V1_OTHER - {"data"}
     v2_types = set(v2_spec["components"]["parameters"]["structureType"]["schema"]["enum"])
     for paths, standard in ((v1_structure_paths(), v1_types), (v2_structure_paths(), v2_types)):
         path = shortest(paths)

@@ -282,9 +282,9 @@ class TestErrors:
         [
             "/rest/hierarchicalcodelist/ILO/all/latest",
             "/rest/metadatastructure",
-            "/rest/data/DF_ILMS_A01/all/ILO",  # a provider reference
-            "/rest/availableconstraint/DF_ILMS_A01",
-            "/rest/v2/data/dataflow/ILO/DF_ILMS_A01/1.0/*?updatedAfter=2020-01-01T00:00:00Z",
+            "/rest/schema/dataflow/ILO/DF_ILMS_A01/1.0",
+            "/rest/metadata/metadataflow/ILO/all/latest",
+            "/rest/v2/data/dataflow/ILO",  # data of every dataflow of an agency
             "/rest/v2/structure/hierarchy/ILO/*/*",
         ],
     )

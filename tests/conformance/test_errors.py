@@ -87,11 +87,8 @@ def test_unsupported_format(http: httpx.Client, path: str, headers: dict[str, st
 @pytest.mark.parametrize(
     "path",
     [
-        "/rest/data/DF_ILMS_A01/all/ILO",  # a provider reference
-        "/rest/data/ILO,DF_ILMS_A01,1.0/all?startPeriod=2020",
-        "/rest/v2/data/dataflow/ILO/DF_ILMS_A01/1.0/*?c[SEX]=SEX_F",
-        "/rest/v2/availability/dataflow/ILO/DF_ILMS_A01/1.0/*",
-        "/rest/availableconstraint/DF_ILMS_A01",
+        "/rest/v2/data/dataflow/ILO",  # data of every dataflow of an agency
+        "/rest/v2/availability/dataflow/ILO/*/1.0/*",  # availability over several dataflows
         "/rest/schema/dataflow/ILO/DF_ILMS_A01/1.0",
         "/rest/hierarchicalcodelist/ILO/all/latest",
         "/rest/v2/structure/hierarchy/ILO/*/~",
@@ -165,8 +162,8 @@ def test_sdmx1_not_found(client: sdmx.Client) -> None:
 
 def test_sdmx1_not_implemented(client: sdmx.Client) -> None:
     """sdmx1 turns a 501 into NotImplementedError."""
-    with pytest.raises(NotImplementedError, match="data"):
-        client.data("DF_ILMS_A01", params={"startPeriod": "2020"})
+    with pytest.raises(NotImplementedError, match="availableconstraint"):
+        client.availableconstraint("DF_ILMS_A01")
 
 
 def test_pysdmx_not_found(ilms_server: Server) -> None:

@@ -1,0 +1,164 @@
+"""SDMX REST availability queries: v1 ``/rest/availableconstraint/{flowRef}/{key}/{providerRef}/
+{componentID}`` and v2 ``/rest/v2/availability/{context}/{agencyID}/{resourceID}/{version}/
+{key}/{componentID}`` (trailing parts optional), GET and HEAD.
+
+The answer is a structure message (SDMX-ML 2.1 by default on v1, SDMX-JSON 2.0 on v2, any
+structure format on request) holding an Actual constraint (``service.usecases.availability``).
+Every check runs before the answer: format 406, syntax 400, unknown artefact 404; a query that
+matches no data answers as data queries do: v1 404 (SDMX error 100), v2 204 (sdmx-rest
+``doc/status.md``). The ``ETag`` and ``Last-Modified`` follow the data set's last change (and
+the structures'), so a conditional request is answered 304 before anything is summed up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from service.api.auth import reader_access
+from service.api.conditional import http_date, not_modified
+from service.api.deps import SessionDep, SettingsDep
+from service.errors import NoResultsFound, NotImplementedYet
+from service.formats.base import Header, Lang
+from service.formats.media_types import STRUCTURE_WRITERS
+from service.query.negotiation import negotiate, negotiate_language
+from service.query.structure import ApiVersion
+from service.settings import Settings
+from service.storage.structures import StructureRepository
+from service.usecases.availability import (
+    AvailabilityQuery,
+    availability,
+    plan_availability,
+)
+from service.usecases.data import DataState, DataTarget, data_state, locate_v1, locate_v2
+
+router = APIRouter(tags=["availability"])
+
+#: v1 without a dataflow: the availability of every dataflow at once (501).
+V1_ALL_FLOWS = "/rest/availableconstraint"
+V1_PATHS = [
+    "/rest/availableconstraint/{flow_ref}",
+    "/rest/availableconstraint/{flow_ref}/{key}",
+    "/rest/availableconstraint/{flow_ref}/{key}/{provider_ref}",
+    "/rest/availableconstraint/{flow_ref}/{key}/{provider_ref}/{component_id}",
+]
+V2_PATHS = [
+    "/rest/v2/availability/{context}",
+    "/rest/v2/availability/{context}/{agency}",
+    "/rest/v2/availability/{context}/{agency}/{resource_id}",
+    "/rest/v2/availability/{context}/{agency}/{resource_id}/{version}",
+    "/rest/v2/availability/{context}/{agency}/{resource_id}/{version}/{key}",
+    "/rest/v2/availability/{context}/{agency}/{resource_id}/{version}/{key}/{component_id}",
+]
+_VARY = "Accept, Accept-Language"
+
+
+def _etag(request: Request, media_type: str, lang: Lang, state: DataState, structures: str) -> str:
+    """A weak tag: the same data, structures, query and format give the same content (the
+    header's id and preparation time aside)."""
+    query = sorted(request.query_params.multi_items())
+    basis = (state.tag, structures, request.url.path, query, media_type, lang.preferred)
+    return f'W/"{hashlib.sha256(repr(basis).encode()).hexdigest()[:32]}"'
+
+
+def _headers(media_type: str, lang: Lang, etag: str, state: DataState) -> dict[str, str]:
+    headers = {"ETag": etag, "Vary": _VARY, "Cache-Control": "no-cache"}
+    if "json" in media_type:
+        headers["Content-Language"] = lang.preferred[0] if lang.preferred else "en"
+    if state.last_changed is not None:
+        headers["Last-Modified"] = http_date(state.last_changed)
+    return headers
+
+
+def _answer(
+    request: Request,
+    session: SessionDep,
+    settings: Settings,
+    api: ApiVersion,
+    locate: Callable[[StructureRepository], DataTarget],
+) -> Response:
+    """Negotiate, check, then sum up (or 304, or nothing available)."""
+    params = request.query_params
+    media_type = negotiate(
+        request.headers.get("accept"),
+        params.get("format"),
+        api,
+        list(STRUCTURE_WRITERS),
+        fmt_version=params.get("formatVersion"),
+    )
+    p = request.path_params
+    query = AvailabilityQuery.parse(p.get("key"), p.get("component_id"), params.multi_items(), api)
+    repo = StructureRepository(session)
+    plan = plan_availability(locate(repo), query, api)
+    state = data_state(session, plan.data)
+    lang = Lang(negotiate_language(request.headers.get("accept-language")) or ("en",))
+    etag = _etag(request, media_type, lang, state, repo.state().tag)
+    headers = _headers(media_type, lang, etag, state)
+    if state.dataset_pk is not None and not_modified(request, etag, state.last_changed):
+        return Response(status_code=304, headers=headers)
+    artefacts = availability(session, repo, plan, state, cap=settings.max_data_observations)
+    if artefacts is None:
+        if api is ApiVersion.V2:
+            return Response(status_code=204, headers={"Vary": _VARY})
+        raise NoResultsFound(f"no data for {plan.target.flow.label} match the query")
+    if request.method == "HEAD":
+        return Response(status_code=200, media_type=media_type, headers=headers)
+    header = Header(
+        id=f"IREF{etag[3:19]}", prepared=dt.datetime.now(dt.UTC), sender=settings.sender_id
+    )
+    body = STRUCTURE_WRITERS[media_type].write_structures(artefacts, header=header, lang=lang)
+    return Response(body, media_type=media_type, headers=headers)
+
+
+def v1_availability(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    """Path segments come from ``request.path_params``: the shorter paths lack the last ones."""
+    p = request.path_params
+
+    def locate(repo: StructureRepository) -> DataTarget:
+        return locate_v1(repo, p["flow_ref"], p.get("provider_ref"))
+
+    return _answer(request, session, settings, ApiVersion.V1, locate)
+
+
+def v2_availability(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    """Path segments come from ``request.path_params``: left out, agency, id and version are
+    ``*``. sdmx-rest asks for a specific context; ``*`` (which sdmx1 sends) is taken as for
+    data queries: the path must select exactly one artefact of any kind."""
+    p = request.path_params
+
+    def locate(repo: StructureRepository) -> DataTarget:
+        agency, resource_id = p.get("agency", "*"), p.get("resource_id", "*")
+        return locate_v2(repo, p["context"], agency, resource_id, p.get("version"))
+
+    return _answer(request, session, settings, ApiVersion.V2, locate)
+
+
+def v1_every_flow() -> None:
+    """v1 without a dataflow: availability is answered per dataflow."""
+    raise NotImplementedYet(
+        "availability of every dataflow at once is not supported; name one: "
+        "/rest/availableconstraint/{flowRef}"
+    )
+
+
+def _register(paths: list[str], endpoint: object, api: str, summary: str) -> None:
+    for n, path in enumerate(paths):
+        for method in ("GET", "HEAD"):
+            router.add_api_route(
+                path,
+                endpoint,  # type: ignore[arg-type]
+                methods=[method],
+                operation_id=f"{api}_availability_{method.lower()}_{n}",
+                summary=summary,
+                response_class=Response,
+                dependencies=[Depends(reader_access)],
+            )
+
+
+_register([V1_ALL_FLOWS], v1_every_flow, "v1_all", "SDMX REST v1 availability of every dataflow")
+_register(V2_PATHS, v2_availability, "v2", "SDMX REST v2 availability query (SDMX 3.0)")
+_register(V1_PATHS, v1_availability, "v1", "SDMX REST v1 availability query (SDMX 2.1)")
