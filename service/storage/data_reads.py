@@ -361,6 +361,20 @@ class DataReads:
 
     # --- attribute values above observation level ------------------------------------------
 
+    def wait_for_writers(self, dataset_pk: int) -> None:
+        """Wait until no upload to this data set is between stamping its versions and
+        committing them (PostgreSQL; docs/storage.md, "When versions are stamped").
+
+        Uploads hold the data set row ``FOR UPDATE`` from before they stamp until they
+        commit; taking it ``FOR SHARE`` in a transaction of its own waits for them, then lets
+        go at once, so a long harvest never holds uploads back. An upload that starts later
+        stamps later than this harvest began, and the next ``updatedAfter`` sees it.
+        """
+        if self.conn.dialect.name != "postgresql":
+            return  # SQLite: readers see the last commit; writers are serialised anyway
+        with self.conn.engine.begin() as own:
+            own.execute(text("SELECT 1 FROM dataset WHERE pk = :ds FOR SHARE"), {"ds": dataset_pk})
+
     def attributes(self, dataset_pk: int, as_of: dt.datetime | None = None) -> AttributeState:
         """The attribute values as they stood at ``as_of`` (None: now)."""
         if as_of is None:

@@ -683,6 +683,7 @@ def _current(run: _Run) -> Iterator[DataSetPart]:
 def _changes(run: _Run, after: dt.datetime) -> Iterator[DataSetPart]:
     """What changed after ``after`` (up to ``asOf``): replaced, deleted, attributes deleted."""
     as_of, dataset = run.params.as_of, run.scope.dataset_pk
+    run.reads.wait_for_writers(dataset)  # no upload stamped before now is still uncommitted
     state = run.reads.attributes(dataset, as_of)
     lookup = _state_lookup(state)
     changed = {key for key, (_, when) in state.items() if when > after}

@@ -1,0 +1,63 @@
+"""Harvesting with ``updatedAfter`` never misses a change that an upload stamped earlier but
+had not committed yet (PostgreSQL: the harvest waits for the data set's writer)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from service.db import make_engine
+from tests.api.conftest import Env
+from tests.api.test_data_query import A05, CSV20, records
+from tests.api.test_upload import csv as message
+from tests.api.test_upload import row
+
+
+def test_a_harvest_waits_for_an_upload_in_flight(env: Env) -> None:
+    if not env.settings.database_url.startswith("postgresql"):
+        pytest.skip("SQLite serialises writers and readers see only commits: no lock to wait on")
+    assert env.post(message(row(year="2019"), row(year="2020"))).status_code == 201
+    engine = make_engine(env.settings)
+    found: dict[str, Any] = {}
+    with engine.connect() as writer:
+        transaction = writer.begin()
+        # what an upload does: lock the data set, stamp, write a new version
+        writer.execute(text("SELECT pk FROM dataset FOR UPDATE"))
+        stamp = dt.datetime.now(dt.UTC)
+        current = writer.execute(
+            text(
+                "SELECT pk, series_pk, submission_pk FROM observation "
+                "WHERE time_period = '2020' AND superseded_at IS NULL"
+            )
+        ).one()
+        writer.execute(
+            text("UPDATE observation SET superseded_at = :t WHERE pk = :pk"),
+            {"t": stamp, "pk": current[0]},
+        )
+        writer.execute(
+            text(
+                "INSERT INTO observation (series_pk, time_period, value, deleted, recorded_at, "
+                "submission_pk) VALUES (:s, '2020', 99, FALSE, :t, :sub)"
+            ),
+            {"s": current[1], "t": stamp, "sub": current[2]},
+        )
+        after = (stamp - dt.timedelta(microseconds=1)).isoformat()
+
+        def harvest() -> None:
+            found["response"] = env.client.get(
+                A05, params={"updatedAfter": after}, headers={"Accept": CSV20}
+            )
+
+        reader = threading.Thread(target=harvest)
+        reader.start()
+        time.sleep(0.5)  # the harvest is under way, before the upload commits
+        transaction.commit()
+        reader.join(timeout=60)
+    response = found["response"]
+    assert response.status_code == 200, response.text[:500]
+    assert [(r["TIME_PERIOD"], r["OBS_VALUE"]) for r in records(response)] == [("2020", "99")]
