@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response, StreamingResponse
@@ -34,6 +34,7 @@ from service.query.negotiation import Negotiated, negotiate_language, negotiate_
 from service.query.structure import ApiVersion
 from service.settings import Settings
 from service.storage.structures import StructureRepository
+from service.usecases import csv_export
 from service.usecases.data import (
     DataPlan,
     DataState,
@@ -153,13 +154,20 @@ def _respond(
     headers = _headers(plan, fmt, etag, state, language)
     if state.dataset_pk is not None and not_modified(request, etag, state.last_changed):
         return Response(status_code=304, headers=headers)
-    parts = run_query(session, plan, state, cap=settings.max_data_observations)
-    if parts is None:
+    options = MessageOptions(lang, settings.sender_id, dict(negotiated.params))
+    message = build_message(StructureRepository(session), plan, options)
+    cap = settings.max_data_observations
+    chunks: Iterator[bytes] | None
+    if state.dataset_pk is not None and csv_export.applies(plan, fmt, message, session):
+        # a plain SDMX-CSV export: PostgreSQL writes the lines itself
+        chunks = csv_export.export(session, plan, state.dataset_pk, message, cap=cap)
+    else:
+        parts = run_query(session, plan, state, cap=cap)
+        chunks = None if parts is None else fmt.write(message, parts)
+    if chunks is None:
         if plan.api is ApiVersion.V2:
             return Response(status_code=204, headers={"Vary": _VARY})
         raise NoResultsFound(f"no data for {plan.target.flow.label} match the query")
-    options = MessageOptions(lang, settings.sender_id, dict(negotiated.params))
-    chunks = fmt.write(build_message(StructureRepository(session), plan, options), parts)
     # The first chunk is made before the response starts: what the writer refuses is still
     # an error response (HEAD too, so that it answers what GET would).
     first = next(chunks, b"")

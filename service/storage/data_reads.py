@@ -28,7 +28,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Connection, TextClause, bindparam, text
+from sqlalchemy import Connection, String, TextClause, bindparam, text
 from sqlalchemy.orm import Session
 
 from service.storage.tables import as_utc
@@ -154,7 +154,9 @@ class ScopeSql:
         return ", ".join(parts)
 
     def statement(self, sql: str) -> TextClause:
-        return text(sql).bindparams(*(bindparam(n, expanding=True) for n in self.expanding))
+        # (typed: a statement can also be rendered with its values, for COPY)
+        expanding = (bindparam(n, expanding=True, type_=String()) for n in self.expanding)
+        return text(sql).bindparams(*expanding)
 
 
 def _product(parts: list[list[str]]) -> Iterator[tuple[str, ...]]:
@@ -195,11 +197,12 @@ class DataReads:
         self.yield_per = yield_per
 
     def _stream(self, statement: TextClause, params: dict[str, Any]) -> Iterator[Any]:
-        result = self.conn.execution_options(stream_results=True, yield_per=self.yield_per).execute(
-            statement, params
-        )
+        # options of this statement only (Connection.execution_options would change the
+        # session's connection for every statement after it)
+        streamed = statement.execution_options(stream_results=True, yield_per=self.yield_per)
+        result = self.conn.execute(streamed, params)
         try:
-            for batch in result.partitions():
+            for batch in result.partitions(self.yield_per):
                 yield from batch
         finally:
             result.close()

@@ -315,6 +315,8 @@ class ObservationStore:
         counts.observations_deleted += self._delete_slices(p)
         self._apply_attributes(p, counts)
         self._exec("UPDATE dataset SET last_changed = :now WHERE pk = :ds", p)
+        if self.d.pg and counts.attributes_inserted >= _ANALYZE_AFTER // 50:
+            self._exec("ANALYZE attribute_current")  # queries join it on computed keys
         return counts
 
     def _insert_series(self, p: dict[str, Any]) -> int:

@@ -811,6 +811,13 @@ def _estimate(run: _Run, cap: int) -> int:
     return min(found, params.limit) if params.limit is not None else found
 
 
+def too_large(cap: int) -> ResultTooLarge:
+    return ResultTooLarge(
+        f"the query matches more than {cap} observations (this service's limit); narrow "
+        "it with a key, c[...] or a period range, or page through it with offset and limit"
+    )
+
+
 def run_query(
     session: Session, plan: DataPlan, state: DataState, *, cap: int, yield_per: int = 5000
 ) -> Iterator[DataSetPart] | None:
@@ -827,10 +834,7 @@ def run_query(
         _Window(plan.params.offset, plan.params.limit),
     )
     if _estimate(run, cap) > cap:
-        raise ResultTooLarge(
-            f"the query matches more than {cap} observations (this service's limit); narrow "
-            "it with a key, c[...] or a period range, or page through it with offset and limit"
-        )
+        raise too_large(cap)
     params = plan.params
     if params.include_history:
         parts = _history(run)

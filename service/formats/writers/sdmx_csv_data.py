@@ -77,10 +77,10 @@ MEDIA_TYPE_20: Final = "application/vnd.sdmx.data+csv;version=2.0.0"
 CsvVersion = Literal["1.0", "2.0"]
 
 _FLUSH: Final = 65536
-_EOL: Final = "\r\n"
+_EOL: Final = "\n"
 #: Distinct attribute cell texts and periods remembered before the caches start afresh.
 _CACHE: Final = 4096
-_STRUCTURE_CELLS: Final = {
+STRUCTURE_CELLS: Final = {
     "dataflow": "dataflow",
     "datastructure": "datastructure",
     "provisionagreement": "dataprovision",
@@ -225,7 +225,7 @@ class _Writer:
         ident = self.labelled(f"{agency}:{resource_id}({version})", self.message.structure_name)
         if self.version == "1.0":
             return ident
-        return f"{_STRUCTURE_CELLS[self.message.structure]},{ident},{_ACTIONS_20[action]}"
+        return f"{STRUCTURE_CELLS[self.message.structure]},{ident},{_ACTIONS_20[action]}"
 
     def series_key_text(self, row: OutRow) -> str:
         return ".".join(row_value(row, d, self.view) for d in self.series_dims)

@@ -125,7 +125,8 @@ def text(chunks: Iterable[bytes]) -> str:
 
 
 def crlf(*lines: str) -> str:
-    return "".join(f"{line}\r\n" for line in lines)
+    """The lines of an SDMX-CSV message (LF-terminated: PostgreSQL writes plain exports)."""
+    return "".join(f"{line}\n" for line in lines)
 
 
 # -- the real ILMS stock structure ------------------------------------------------------------
