@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 
 from service.api.deps import SessionDep, SettingsDep
 from service.errors import Forbidden, Unauthorized
@@ -46,3 +46,21 @@ def reader_access(request: Request, session: SessionDep, settings: SettingsDep) 
 
 WriterDep = Annotated[Principal, Depends(current_principal)]
 AdminDep = Annotated[Principal, Depends(require_admin)]
+
+
+def register_reads(
+    router: APIRouter, resource: str, paths: list[str], endpoint: object, api: str, summary: str
+) -> None:
+    """GET and HEAD routes for a read resource, each path its own operation, behind
+    ``reader_access`` (public unless ``ILMS_PUBLIC_READS=false``)."""
+    for n, path in enumerate(paths):
+        for method in ("GET", "HEAD"):
+            router.add_api_route(
+                path,
+                endpoint,  # type: ignore[arg-type]
+                methods=[method],
+                operation_id=f"{api}_{resource}_{method.lower()}_{n}",
+                summary=summary,
+                response_class=Response,
+                dependencies=[Depends(reader_access)],
+            )

@@ -16,10 +16,10 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from service.api.auth import reader_access
+from service.api.auth import register_reads
 from service.api.conditional import http_date, not_modified
 from service.api.deps import SessionDep, SettingsDep
 from service.errors import NoResultsFound, NotImplementedYet
@@ -145,20 +145,27 @@ def v1_every_flow() -> None:
     )
 
 
-def _register(paths: list[str], endpoint: object, api: str, summary: str) -> None:
-    for n, path in enumerate(paths):
-        for method in ("GET", "HEAD"):
-            router.add_api_route(
-                path,
-                endpoint,  # type: ignore[arg-type]
-                methods=[method],
-                operation_id=f"{api}_availability_{method.lower()}_{n}",
-                summary=summary,
-                response_class=Response,
-                dependencies=[Depends(reader_access)],
-            )
-
-
-_register([V1_ALL_FLOWS], v1_every_flow, "v1_all", "SDMX REST v1 availability of every dataflow")
-_register(V2_PATHS, v2_availability, "v2", "SDMX REST v2 availability query (SDMX 3.0)")
-_register(V1_PATHS, v1_availability, "v1", "SDMX REST v1 availability query (SDMX 2.1)")
+register_reads(
+    router,
+    "availability",
+    [V1_ALL_FLOWS],
+    v1_every_flow,
+    "v1_all",
+    "SDMX REST v1 availability of every dataflow",
+)
+register_reads(
+    router,
+    "availability",
+    V2_PATHS,
+    v2_availability,
+    "v2",
+    "SDMX REST v2 availability query (SDMX 3.0)",
+)
+register_reads(
+    router,
+    "availability",
+    V1_PATHS,
+    v1_availability,
+    "v1",
+    "SDMX REST v1 availability query (SDMX 2.1)",
+)

@@ -13,10 +13,10 @@ import hashlib
 import itertools
 from collections.abc import Callable, Iterator
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
-from service.api.auth import reader_access
+from service.api.auth import register_reads
 from service.api.conditional import http_date, not_modified
 from service.api.deps import SessionDep, SettingsDep
 from service.api.errors import render_error
@@ -197,19 +197,5 @@ def v2_data(request: Request, session: SessionDep, settings: SettingsDep) -> Res
     return _answer(request, session, settings, ApiVersion.V2, locate)
 
 
-def _register(paths: list[str], endpoint: object, api: str, summary: str) -> None:
-    for n, path in enumerate(paths):
-        for method in ("GET", "HEAD"):
-            router.add_api_route(
-                path,
-                endpoint,  # type: ignore[arg-type]
-                methods=[method],
-                operation_id=f"{api}_data_{method.lower()}_{n}",
-                summary=summary,
-                response_class=Response,
-                dependencies=[Depends(reader_access)],
-            )
-
-
-_register(V2_PATHS, v2_data, "v2", "SDMX REST v2 data query (SDMX 3.0)")
-_register(V1_PATHS, v1_data, "v1", "SDMX REST v1 data query (SDMX 2.1)")
+register_reads(router, "data", V2_PATHS, v2_data, "v2", "SDMX REST v2 data query (SDMX 3.0)")
+register_reads(router, "data", V1_PATHS, v1_data, "v1", "SDMX REST v1 data query (SDMX 2.1)")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from service.api.auth import reader_access
+from service.api.auth import register_reads
 from service.api.conditional import http_date, not_modified
 from service.api.deps import SessionDep, SettingsDep
 from service.api.encoding import accepts_gzip
@@ -198,19 +198,9 @@ def v1_structure(
     return answer(request, session, settings, query, ApiVersion.V1)
 
 
-def _register(paths: list[str], endpoint: object, api: str, summary: str) -> None:
-    for n, path in enumerate(paths):
-        for method in ("GET", "HEAD"):
-            router.add_api_route(
-                path,
-                endpoint,  # type: ignore[arg-type]
-                methods=[method],
-                operation_id=f"{api}_structure_{method.lower()}_{n}",
-                summary=summary,
-                response_class=Response,
-                dependencies=[Depends(reader_access)],
-            )
-
-
-_register(V2_PATHS, v2_structure, "v2", "SDMX REST v2 structure query (SDMX 3.0)")
-_register(V1_PATHS, v1_structure, "v1", "SDMX REST v1 structure query (SDMX 2.1)")
+register_reads(
+    router, "structure", V2_PATHS, v2_structure, "v2", "SDMX REST v2 structure query (SDMX 3.0)"
+)
+register_reads(
+    router, "structure", V1_PATHS, v1_structure, "v1", "SDMX REST v1 structure query (SDMX 2.1)"
+)
