@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterator
 from typing import Any, Final
 
-from sqlalchemy import Connection, TextClause, text
+from sqlalchemy import Connection, Engine, TextClause, text
 from sqlalchemy.orm import Session
 
 from service.formats.writers import sdmx_csv_data
@@ -83,11 +83,21 @@ def export(
     found = DataReads(session).count(scope, up_to=cap + 1)
     if found > cap:
         raise too_large(cap)
-    return chunks(session.connection(), scope, message) if found else None
+    return chunks(session.connection().engine, scope, message) if found else None
 
 
-def chunks(conn: Connection, scope: Scope, message: DataMessage) -> Iterator[bytes]:
-    """The message: the header line, then PostgreSQL's lines, in chunks of about 256 kB."""
+def chunks(engine: Engine, scope: Scope, message: DataMessage) -> Iterator[bytes]:
+    """The message: the header line, then PostgreSQL's lines, in chunks of about 256 kB.
+
+    The COPY runs on a connection of its own: a client that goes away leaves this generator
+    suspended inside the COPY, which holds its connection until the generator is collected;
+    the request's session must not wait for it.
+    """
+    with engine.connect() as conn:
+        yield from _copied(conn, scope, message)
+
+
+def _copied(conn: Connection, scope: Scope, message: DataMessage) -> Iterator[bytes]:
     header = next(sdmx_csv_data.write_20(message, []))  # the header line alone
     dsd = message.dsd
     dims = [d.id for d in dsd.key_dimensions]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -95,3 +96,21 @@ def test_queries_it_does_not_serve_take_the_general_path(
 def test_nothing_matching_is_204(loaded: Env) -> None:
     none = loaded.client.get(A05 + "/LAO", headers={"Accept": CSV20})
     assert none.status_code == 204
+
+
+def test_a_client_that_goes_away_mid_export_holds_nothing_up(
+    loaded: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The COPY runs on a connection of its own: an export abandoned mid-way (the generator
+    left suspended inside the COPY) must not block the request's session or the next one."""
+    monkeypatch.setattr(csv_export, "_CHUNK", 64)  # many chunks: stop inside the COPY
+    with loaded.client.stream("GET", A05, headers={"Accept": CSV20}) as stream:
+        for _ in stream.iter_bytes():
+            break
+    done: list[int] = []
+    worker = threading.Thread(
+        target=lambda: done.append(loaded.client.get(A05, headers={"Accept": CSV20}).status_code)
+    )
+    worker.start()
+    worker.join(timeout=60)  # a deadlock, not a speed: the request normally takes milliseconds
+    assert done == [200]
