@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from service.storage.data_reads import Scope, ScopeSql
+from service.storage.data_reads import Scope, ScopeSql, stream
 
 
 @dataclass(frozen=True)
@@ -74,14 +74,8 @@ class AvailabilityReads:
             f"JOIN series s ON s.pk = c.series_pk WHERE {sql.series()}"
             f"{sql.periods('c.time_period')} GROUP BY s.series_key"
         )
-        result = self.conn.execution_options(stream_results=True, yield_per=self.yield_per).execute(
-            statement, sql.params
-        )
-        try:
-            for r in result:
-                yield SeriesSummary(str(r[0]), int(r[1]), r[2], r[3], str(r[4]), str(r[5]))
-        finally:
-            result.close()
+        for r in stream(self.conn, statement, sql.params, self.yield_per):
+            yield SeriesSummary(str(r[0]), int(r[1]), r[2], r[3], str(r[4]), str(r[5]))
 
 
 def _within(sql: ScopeSql, selection: PeriodSelection | None) -> str:

@@ -189,6 +189,23 @@ _EXISTED = (
 )
 
 
+def stream(
+    conn: Connection, statement: TextClause, params: dict[str, Any], yield_per: int
+) -> Iterator[Any]:
+    """The rows of ``statement`` from a server-side cursor, ``yield_per`` at a time.
+
+    The options are the statement's own: ``Connection.execution_options`` would change the
+    session's connection for every statement after it (DDL then fails as a cursor).
+    """
+    streamed = statement.execution_options(stream_results=True, yield_per=yield_per)
+    result = conn.execute(streamed, params)
+    try:
+        for batch in result.partitions(yield_per):
+            yield from batch
+    finally:
+        result.close()
+
+
 class DataReads:
     """Read-only statements for data queries. Never commits."""
 
@@ -197,15 +214,7 @@ class DataReads:
         self.yield_per = yield_per
 
     def _stream(self, statement: TextClause, params: dict[str, Any]) -> Iterator[Any]:
-        # options of this statement only (Connection.execution_options would change the
-        # session's connection for every statement after it)
-        streamed = statement.execution_options(stream_results=True, yield_per=self.yield_per)
-        result = self.conn.execute(streamed, params)
-        try:
-            for batch in result.partitions(self.yield_per):
-                yield from batch
-        finally:
-            result.close()
+        return stream(self.conn, statement, params, self.yield_per)
 
     # --- observations ----------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -501,7 +501,7 @@ class ObservationStore:
             p,
         )
 
-    # --- reading (the data API streams these; tests and the CLI use them too) ------------------
+    # --- reading (tests and the CLI; data queries read through storage.data_reads) ----------
 
     def current(
         self, dsd: DataStructure
@@ -554,39 +554,6 @@ class ObservationStore:
         if row is None:
             return None
         return int(row[0]), as_utc(row[1])
-
-    def stream_current(
-        self, dataset_pk: int, patterns: Sequence[str] = (), yield_per: int = 5000
-    ) -> Iterator[tuple[str, str, float | None, str | None, str | None]]:
-        """Current observations of a data set, by series key then period, from a server-side
-        cursor: (series key, period, value, text value, observation attributes JSON).
-        ``patterns`` are LIKE patterns on the series key (any of them matches)."""
-        where = ""
-        params: dict[str, Any] = {"ds": dataset_pk}
-        if patterns:
-            clauses = []
-            for n, pattern in enumerate(patterns):
-                params[f"p{n}"] = pattern
-                clauses.append(f"s.series_key LIKE :p{n} ESCAPE '\\'")
-            where = " AND (" + " OR ".join(clauses) + ")"
-        result = self.conn.execution_options(stream_results=True, yield_per=yield_per).execute(
-            text(
-                "SELECT s.series_key, c.time_period, c.value, c.value_text, c.attrs "
-                "FROM observation_current c JOIN series s ON s.pk = c.series_pk "
-                f"WHERE s.dataset_pk = :ds{where} ORDER BY s.series_key, c.time_period"
-            ),
-            params,
-        )
-        for row in result:
-            yield row[0], row[1], row[2], row[3], row[4]
-
-    def attribute_values(self, dataset_pk: int) -> dict[tuple[str, str], str | None]:
-        """Current attribute values above observation level: (attribute, attach key) -> value."""
-        rows = self._exec(
-            "SELECT attribute_id, attach_key, value FROM attribute_current WHERE dataset_pk = :ds",
-            {"ds": dataset_pk},
-        )
-        return {(r[0], r[1]): r[2] for r in rows}
 
     def drop_staging(self) -> None:
         for table in ("stage_obs", "stage_attr", "changes", "doomed", "attr_changes"):

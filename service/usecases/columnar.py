@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 
 from service.formats.readers.data_common import Components, structure_ref
 from service.formats.readers.sdmx_csv_data import DEFAULT_CUSTOM_COLUMNS, _Layout
-from service.model.data import Action, DataReadError, DataRow
+from service.model.data import ACTION_CODES, DataReadError, DataRow
 from service.usecases.attachment import dimensions_of
 from service.validation import ValidationContext, canonical_period
 from service.validation.context import FAST_PATTERNS, ValueKind
@@ -49,7 +49,6 @@ BLOCK_BYTES = 1 << 21
 BATCH_ROWS = 15_000
 #: Rows of other readers are gathered into batches of this many.
 ROW_BATCH = 20_000
-_CODES: dict[Action, str] = {a: a.value for a in Action}
 _BOM = b"\xef\xbb\xbf"
 _MAX_HEADER = 1 << 20
 #: The row path's action letters that insert or update (Delete rows take the row path).
@@ -413,7 +412,7 @@ def _row_batches(rows: Iterator[DataRow], plan: _Plan) -> Iterator[pa.RecordBatc
             key_columns = list(zip(*map(codes, keys), strict=True)) if len(dims) > 1 else None
         except KeyError:
             raise Fallback("a partial key") from None
-        actions = pa.array([_CODES[r[4]] for r in chunk], pa.string())
+        actions = pa.array([ACTION_CODES[r[4]] for r in chunk], pa.string())
         times = pa.array([r[1] for r in chunk], pa.string())
         if times.null_count or "D" in pc.unique(actions).to_pylist():
             raise Fallback("a Delete, or a row without a period")

@@ -23,7 +23,7 @@ from service.errors import Forbidden, SdmxError, UnreadableMessage
 from service.formats.readers import sdmx_csv_data
 from service.formats.readers.data import reader_for
 from service.model import AttributeRelationship, DataStructure, Ref
-from service.model.data import Action, DataReadError, DataRow
+from service.model.data import ACTION_CODES, Action, DataReadError, DataRow
 from service.storage.observations import (
     ApplyCounts,
     ObservationStore,
@@ -47,8 +47,6 @@ from service.validation import (
 
 log = logging.getLogger("ilms.ingest")
 
-#: Action -> its one-letter code, looked up per row (cheaper than the enum's ``value``).
-_CODES: dict[Action, str] = {a: a.value for a in Action}
 
 BATCH = 5000
 
@@ -209,7 +207,7 @@ def _stage_all(
     report = outcome.report
     for row in rows:
         outcome.rows += 1
-        outcome.actions.add(_CODES[row.action])
+        outcome.actions.add(ACTION_CODES[row.action])
         problems = validator.check(row)
         report.record(problems)
         if problems:
@@ -329,7 +327,7 @@ class _Stager:
         series_key = ".".join(p or "" for p in parts) if wildcard else ".".join(parts)  # type: ignore[arg-type]
         time = row.time
         period = self._period(time) if time else None
-        action = _CODES[row.action]
+        action = ACTION_CODES[row.action]
         # a LIKE pattern only where one is used: Delete rows without a period (series, slices)
         pattern = like_pattern(parts) if action == "D" and period is None else ""
         value, text, marked = self._value(row)
