@@ -40,7 +40,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url="/openapi.json",
     )
-    app.dependency_overrides[get_settings] = lambda: settings
+    app.state.settings = settings
+    app.state.data_caches = data.DataCaches(settings)
     add_exception_handlers(app)
     app.include_router(health.router)
     app.include_router(docs.router)

@@ -23,9 +23,12 @@ class Settings(BaseSettings):
 
     #: The store. Default: an embedded SQLite file. ``postgresql+psycopg://…`` selects PostgreSQL.
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'ilms.db'}"
-    #: Connection pool size per worker process (PostgreSQL only).
-    pool_size: int = 5
-    max_overflow: int = 10
+    #: Connections kept open per worker process (PostgreSQL only). A request holds one while
+    #: it runs (a streamed answer until its last byte), so this should cover the concurrent
+    #: requests a worker serves: beyond it, overflow connections are opened and closed per
+    #: request, and PostgreSQL starts a backend process for each.
+    pool_size: int = 16
+    max_overflow: int = 24
     #: Folders of SDMX-ML structure messages loaded into a fresh store by ``ilms serve``.
     structure_dirs: list[Path] = [PROJECT_ROOT / "codelists", PROJECT_ROOT / "dsd"]
     #: The sender id in message headers.
@@ -34,6 +37,10 @@ class Settings(BaseSettings):
     cors_origins: list[str] = ["*"]
     #: How many rendered structure responses each worker keeps (0 disables the cache).
     response_cache_size: int = 512
+    #: Bytes of data answers each worker keeps, to answer identical data queries on unchanged
+    #: data and structures without reading the store again (0 disables). An answer larger than
+    #: 1/64 of it is never kept: the cache serves the many small queries of web applications.
+    data_cache_bytes: int = 64 * 1024**2
     #: Bodies smaller than this are not gzipped.
     gzip_minimum_size: int = 1000
     #: Reads (structure and data queries) need no token when true; any valid token otherwise.

@@ -6,8 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from service.api.deps import SessionDep, SettingsDep
+from service.api.deps import SessionDep, in_session
 from service.errors import Forbidden, Unauthorized
+from service.settings import Settings
 from service.storage.tokens import Principal, TokenRepository
 
 
@@ -38,10 +39,12 @@ def require_admin(principal: Annotated[Principal, Depends(current_principal)]) -
     return principal
 
 
-def reader_access(request: Request, session: SessionDep, settings: SettingsDep) -> None:
-    """Reads are public unless ILMS_PUBLIC_READS=false; then any valid token may read."""
+async def reader_access(request: Request) -> None:
+    """Reads are public unless ILMS_PUBLIC_READS=false; then any valid token may read. Async,
+    so that public reads cost no trip to the thread pool."""
+    settings: Settings = request.app.state.settings
     if not settings.public_reads:
-        current_principal(request, session)
+        await in_session(request, lambda session: current_principal(request, session))
 
 
 WriterDep = Annotated[Principal, Depends(current_principal)]

@@ -18,10 +18,11 @@ from collections.abc import Callable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from service.api.auth import register_reads
 from service.api.conditional import http_date, not_modified
-from service.api.deps import SessionDep, SettingsDep
+from service.api.deps import in_session
 from service.errors import NoResultsFound, NotImplementedYet
 from service.formats.base import Header, Lang
 from service.formats.media_types import STRUCTURE_WRITERS
@@ -76,12 +77,12 @@ def _headers(media_type: str, lang: Lang, etag: str, state: DataState) -> dict[s
 
 def _answer(
     request: Request,
-    session: SessionDep,
-    settings: Settings,
+    session: Session,
     api: ApiVersion,
     locate: Callable[[StructureRepository], DataTarget],
 ) -> Response:
     """Negotiate, check, then sum up (or 304, or nothing available)."""
+    settings: Settings = request.app.state.settings
     params = request.query_params
     media_type = negotiate(
         request.headers.get("accept"),
@@ -114,17 +115,19 @@ def _answer(
     return Response(body, media_type=media_type, headers=headers)
 
 
-def v1_availability(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+async def v1_availability(request: Request) -> Response:
     """Path segments come from ``request.path_params``: the shorter paths lack the last ones."""
     p = request.path_params
 
     def locate(repo: StructureRepository) -> DataTarget:
         return locate_v1(repo, p["flow_ref"], p.get("provider_ref"))
 
-    return _answer(request, session, settings, ApiVersion.V1, locate)
+    return await in_session(
+        request, lambda session: _answer(request, session, ApiVersion.V1, locate)
+    )
 
 
-def v2_availability(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+async def v2_availability(request: Request) -> Response:
     """Path segments come from ``request.path_params``: left out, agency, id and version are
     ``*``. sdmx-rest asks for a specific context; ``*`` (which sdmx1 sends) is taken as for
     data queries: the path must select exactly one artefact of any kind."""
@@ -134,7 +137,9 @@ def v2_availability(request: Request, session: SessionDep, settings: SettingsDep
         agency, resource_id = p.get("agency", "*"), p.get("resource_id", "*")
         return locate_v2(repo, p["context"], agency, resource_id, p.get("version"))
 
-    return _answer(request, session, settings, ApiVersion.V2, locate)
+    return await in_session(
+        request, lambda session: _answer(request, session, ApiVersion.V2, locate)
+    )
 
 
 def v1_every_flow() -> None:

@@ -9,16 +9,20 @@ data stream from the store through the negotiated writer.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
+from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
+from sqlalchemy.orm import Session
 
 from service.api.auth import register_reads
 from service.api.conditional import http_date, not_modified
-from service.api.deps import SessionDep, SettingsDep
+from service.api.deps import in_session
+from service.api.encoding import accepts_gzip
 from service.api.errors import render_error
 from service.errors import NoResultsFound, SdmxError
 from service.formats.base import Lang
@@ -49,6 +53,7 @@ from service.usecases.data import (
     plan_query,
     run_query,
 )
+from service.usecases.rendering import ResponseCache
 
 router = APIRouter(tags=["data"])
 
@@ -64,6 +69,61 @@ V2_PATHS = [
     "/rest/v2/data/{context}/{agency}/{resource_id}/{version}/{key}",
 ]
 _VARY = "Accept, Accept-Language"
+#: Where a target is looked up: the API and the path segments that name it.
+LocateKey = tuple[Hashable, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """A whole answer kept for identical queries (same ETag: same data, structures, query,
+    format and language); gzipped once when it is worth it."""
+
+    body: bytes
+    media_type: str
+    gzipped: bytes | None
+
+
+class DataCaches:
+    """Per worker: the targets that paths name, by the structures' fingerprint (resolving a
+    dataflow reads and decodes its structures), and small answers by ETag."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.targets: ResponseCache[Hashable, DataTarget] = ResponseCache(256)
+        self.answers: ResponseCache[str, Kept] = ResponseCache(
+            settings.data_cache_bytes, weigh=lambda kept: len(kept.body) + len(kept.gzipped or b"")
+        )
+        self.gzip_minimum_size = settings.gzip_minimum_size
+
+    def target(
+        self, repo: StructureRepository, key: LocateKey, locate: Callable[[], DataTarget]
+    ) -> tuple[DataTarget, str]:
+        """The target, and the structures' fingerprint it was resolved with."""
+        structures = repo.state().tag
+        found = self.targets.get((key, structures))
+        if found is None:
+            found = locate()
+            self.targets.put((key, structures), found)
+        return found, structures
+
+    def keep(self, etag: str, media_type: str, chunks: Iterator[bytes]) -> Iterator[bytes]:
+        """``chunks`` passed on; a whole answer small enough to keep is kept under ``etag``
+        (a client that leaves early leaves nothing behind)."""
+        limit = self.answers.size // 64
+        kept: list[bytes] | None = []
+        size = 0
+        for chunk in chunks:
+            if kept is not None:
+                size += len(chunk)
+                if size <= limit:
+                    kept.append(chunk)
+                else:
+                    kept = None
+            yield chunk
+        if kept is not None:
+            body = b"".join(kept)
+            small = len(body) < self.gzip_minimum_size
+            packed = None if small else gzip.compress(body, compresslevel=6)
+            self.answers.put(etag, Kept(body, media_type, packed))
 
 
 def _negotiate(request: Request, api: ApiVersion) -> tuple[DataFormat, Negotiated]:
@@ -79,11 +139,13 @@ def _negotiate(request: Request, api: ApiVersion) -> tuple[DataFormat, Negotiate
     return BY_MEDIA_TYPE[negotiated.media_type], negotiated
 
 
-def _etag(request: Request, state: DataState, negotiated: Negotiated, language: str) -> str:
-    """A weak tag: the same data, query and format give the same content (the header's id and
-    preparation time aside)."""
+def _etag(
+    request: Request, state: DataState, structures: str, negotiated: Negotiated, language: str
+) -> str:
+    """A weak tag: the same data, structures (names, constraints), query and format give the
+    same content (the header's id and preparation time aside)."""
     query = sorted(request.query_params.multi_items())
-    basis = (state.tag, request.url.path, query, negotiated, language)
+    basis = (state.tag, structures, request.url.path, query, negotiated, language)
     return f'W/"{hashlib.sha256(repr(basis).encode()).hexdigest()[:32]}"'
 
 
@@ -120,40 +182,48 @@ def _error(request: Request, error: SdmxError, fmt: DataFormat | None, sender: s
 
 def _answer(
     request: Request,
-    session: SessionDep,
-    settings: Settings,
+    session: Session,
     api: ApiVersion,
+    where: LocateKey,
     locate: Callable[[StructureRepository], DataTarget],
 ) -> Response:
     """Negotiate, check, then stream (or 304, or the v2 204); errors as SDMX messages."""
+    settings: Settings = request.app.state.settings
     fmt: DataFormat | None = None
     try:
         fmt, negotiated = _negotiate(request, api)
         params = DataParams.parse(request.query_params.multi_items())
-        target = locate(StructureRepository(session))
+        repo = StructureRepository(session)
+        caches: DataCaches = request.app.state.data_caches
+        target, structures = caches.target(repo, (api, *where), lambda: locate(repo))
         plan = plan_query(target, request.path_params.get("key"), params, api)
         check_format(plan, fmt)
-        return _respond(request, session, settings, plan, fmt, negotiated)
+        return _respond(request, session, settings, plan, fmt, negotiated, structures)
     except SdmxError as error:
         return _error(request, error, fmt, settings.sender_id)
 
 
 def _respond(
     request: Request,
-    session: SessionDep,
+    session: Session,
     settings: Settings,
     plan: DataPlan,
     fmt: DataFormat,
     negotiated: Negotiated,
+    structures: str,
 ) -> Response:
-    """304, 204 (v2, nothing matches), HEAD's headers, or the data streaming."""
+    """304, 204 (v2, nothing matches), HEAD's headers, a kept answer, or the data streaming."""
     state = data_state(session, plan)
     lang = Lang(negotiate_language(request.headers.get("accept-language")) or ("en",))
     language = content_language(lang, plan.target)
-    etag = _etag(request, state, negotiated, language)
+    etag = _etag(request, state, structures, negotiated, language)
     headers = _headers(plan, fmt, etag, state, language)
     if state.dataset_pk is not None and not_modified(request, etag, state.last_changed):
         return Response(status_code=304, headers=headers)
+    caches: DataCaches = request.app.state.data_caches
+    kept = caches.answers.get(etag)
+    if kept is not None:
+        return _kept(request, kept, headers)
     options = MessageOptions(lang, settings.sender_id, dict(negotiated.params))
     message = build_message(StructureRepository(session), plan, options)
     cap = settings.max_data_observations
@@ -173,28 +243,45 @@ def _respond(
     first = next(chunks, b"")
     if request.method == "HEAD":
         return Response(status_code=200, media_type=fmt.media_type, headers=headers)
-    body = itertools.chain((first,), chunks)
+    body = caches.keep(etag, fmt.media_type, itertools.chain((first,), chunks))
     return StreamingResponse(body, media_type=fmt.media_type, headers=headers)
 
 
-def v1_data(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+def _kept(request: Request, kept: Kept, headers: dict[str, str]) -> Response:
+    """A kept answer, gzipped already when the client takes gzip; HEAD: the headers alone."""
+    body = kept.body
+    if kept.gzipped is not None and accepts_gzip(request.headers.get("accept-encoding")):
+        headers = {**headers, "Content-Encoding": "gzip", "Vary": f"{_VARY}, Accept-Encoding"}
+        body = kept.gzipped
+    if request.method == "HEAD":
+        return Response(status_code=200, media_type=kept.media_type, headers=headers)
+    return Response(body, media_type=kept.media_type, headers=headers)
+
+
+async def v1_data(request: Request) -> Response:
     """Path segments come from ``request.path_params``: the shorter paths lack the last ones."""
     p = request.path_params
+    where = (p["flow_ref"], p.get("provider_ref"))
 
     def locate(repo: StructureRepository) -> DataTarget:
         return locate_v1(repo, p["flow_ref"], p.get("provider_ref"))
 
-    return _answer(request, session, settings, ApiVersion.V1, locate)
+    return await in_session(
+        request, lambda session: _answer(request, session, ApiVersion.V1, where, locate)
+    )
 
 
-def v2_data(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+async def v2_data(request: Request) -> Response:
     """Path segments come from ``request.path_params``: the shorter paths lack the last ones."""
     p = request.path_params
+    where = (p["context"], p["agency"], p["resource_id"], p.get("version"))
 
     def locate(repo: StructureRepository) -> DataTarget:
         return locate_v2(repo, p["context"], p["agency"], p["resource_id"], p.get("version"))
 
-    return _answer(request, session, settings, ApiVersion.V2, locate)
+    return await in_session(
+        request, lambda session: _answer(request, session, ApiVersion.V2, where, locate)
+    )
 
 
 register_reads(router, "data", V2_PATHS, v2_data, "v2", "SDMX REST v2 data query (SDMX 3.0)")

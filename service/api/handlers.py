@@ -20,7 +20,6 @@ from service.errors import (
     SdmxError,
     ServiceUnavailable,
 )
-from service.settings import get_settings
 
 log = logging.getLogger("ilms.errors")
 
@@ -33,7 +32,7 @@ def error_response(request: Request, error: SdmxError) -> Response:
         request.url.path,
         request.headers.get("accept"),
         request.query_params.get("format"),
-        get_settings().sender_id,
+        request.app.state.settings.sender_id,
     )
     headers = {"Vary": "Accept, Accept-Language"}
     if error.http_status == 405:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -26,7 +26,7 @@ from service.usecases.structure import Selection
 
 router = APIRouter(tags=["structure"])
 
-_CACHES: dict[int, ResponseCache] = {}
+_CACHES: dict[int, ResponseCache[Hashable, Rendered]] = {}
 
 References = Annotated[
     str | None,
@@ -48,7 +48,7 @@ Format = Annotated[
 ]
 
 
-def _cache(size: int) -> ResponseCache:
+def _cache(size: int) -> ResponseCache[Hashable, Rendered]:
     return _CACHES.setdefault(size, ResponseCache(size))
 
 

@@ -9,12 +9,16 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from threading import Lock
+from typing import Generic, TypeVar
 
 from service.formats.base import Header, Lang
 from service.formats.media_types import STRUCTURE_WRITERS
 from service.model import Artefact
 from service.storage.structures import StructureRepository
 from service.usecases.structure import Selection, run
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,28 +32,43 @@ class Rendered:
     gzipped: bytes | None = None
 
 
-class ResponseCache:
-    """A small thread-safe LRU. Keys include the store fingerprint, so writes invalidate it."""
+class ResponseCache(Generic[K, V]):
+    """A small thread-safe LRU. Keys include the store's fingerprint, so writes invalidate it.
 
-    def __init__(self, size: int) -> None:
+    ``size`` bounds the number of entries; with ``weigh``, it bounds their total weight
+    (bytes, say) instead, and an entry heavier than ``size // 64`` is not kept.
+    """
+
+    def __init__(self, size: int, weigh: Callable[[V], int] | None = None) -> None:
         self.size = size
-        self._items: OrderedDict[Hashable, Rendered] = OrderedDict()
+        self._weigh = weigh
+        self._weight = 0
+        self._items: OrderedDict[K, V] = OrderedDict()
         self._lock = Lock()
 
-    def get(self, key: Hashable) -> Rendered | None:
+    def get(self, key: K) -> V | None:
         with self._lock:
             hit = self._items.get(key)
             if hit is not None:
                 self._items.move_to_end(key)
             return hit
 
-    def put(self, key: Hashable, value: Rendered) -> None:
-        if self.size <= 0:
+    def put(self, key: K, value: V) -> None:
+        weight = 1 if self._weigh is None else self._weigh(value)
+        if self.size <= 0 or (self._weigh is not None and weight > self.size // 64):
             return
         with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self._weight -= self._weight_of(old)
             self._items[key] = value
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+            self._weight += weight
+            while self._weight > self.size:
+                _, dropped = self._items.popitem(last=False)
+                self._weight -= self._weight_of(dropped)
+
+    def _weight_of(self, value: V) -> int:
+        return 1 if self._weigh is None else self._weigh(value)
 
 
 def render_structures(
@@ -61,7 +80,7 @@ def render_structures(
     lang: Lang,
     sender: str,
     structure_url: Callable[[Artefact], str],
-    cache: ResponseCache,
+    cache: ResponseCache[Hashable, Rendered],
     gzip_minimum_size: int = 1000,
 ) -> Rendered:
     """The response body for a structure query, from the cache when the store is unchanged."""
