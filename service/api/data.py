@@ -47,7 +47,6 @@ from service.usecases.data import (
     build_message,
     check_format,
     content_language,
-    data_state,
     locate_v1,
     locate_v2,
     plan_query,
@@ -88,7 +87,7 @@ class DataCaches:
     dataflow reads and decodes its structures), and small answers by ETag."""
 
     def __init__(self, settings: Settings) -> None:
-        self.targets: ResponseCache[Hashable, DataTarget] = ResponseCache(256)
+        self.targets: ResponseCache[Hashable, tuple[str, DataTarget]] = ResponseCache(256)
         self.answers: ResponseCache[str, Kept] = ResponseCache(
             settings.data_cache_bytes, weigh=lambda kept: len(kept.body) + len(kept.gzipped or b"")
         )
@@ -96,14 +95,20 @@ class DataCaches:
 
     def target(
         self, repo: StructureRepository, key: LocateKey, locate: Callable[[], DataTarget]
-    ) -> tuple[DataTarget, str]:
-        """The target, and the structures' fingerprint it was resolved with."""
-        structures = repo.state().tag
-        found = self.targets.get((key, structures))
-        if found is None:
-            found = locate()
-            self.targets.put((key, structures), found)
-        return found, structures
+    ) -> tuple[DataTarget, str, DataState]:
+        """The target, the structures' fingerprint it was resolved with, and its data set's
+        state. A known target costs one round trip, which asks both fingerprints."""
+        known = self.targets.get(key)
+        if known is not None:
+            tag, target = known
+            structures, dataset = repo.state_and_dataset(target.flow.dsd.key)
+            if structures.tag == tag:
+                return target, tag, DataState(*dataset) if dataset else DataState(None, None)
+        tag = repo.state().tag
+        target = locate()
+        self.targets.put(key, (tag, target))
+        _, dataset = repo.state_and_dataset(target.flow.dsd.key)
+        return target, tag, DataState(*dataset) if dataset else DataState(None, None)
 
     def keep(self, etag: str, media_type: str, chunks: Iterator[bytes]) -> Iterator[bytes]:
         """``chunks`` passed on; a whole answer small enough to keep is kept under ``etag``
@@ -195,10 +200,10 @@ def _answer(
         params = DataParams.parse(request.query_params.multi_items())
         repo = StructureRepository(session)
         caches: DataCaches = request.app.state.data_caches
-        target, structures = caches.target(repo, (api, *where), lambda: locate(repo))
+        target, structures, state = caches.target(repo, (api, *where), lambda: locate(repo))
         plan = plan_query(target, request.path_params.get("key"), params, api)
         check_format(plan, fmt)
-        return _respond(request, session, settings, plan, fmt, negotiated, structures)
+        return _respond(request, session, settings, plan, fmt, negotiated, structures, state)
     except SdmxError as error:
         return _error(request, error, fmt, settings.sender_id)
 
@@ -211,9 +216,9 @@ def _respond(
     fmt: DataFormat,
     negotiated: Negotiated,
     structures: str,
+    state: DataState,
 ) -> Response:
     """304, 204 (v2, nothing matches), HEAD's headers, a kept answer, or the data streaming."""
-    state = data_state(session, plan)
     lang = Lang(negotiate_language(request.headers.get("accept-language")) or ("en",))
     language = content_language(lang, plan.target)
     etag = _etag(request, state, structures, negotiated, language)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from service.model import Artefact, Ref, artefact_class
 from service.model.types import StructureType, structure_type
-from service.storage.tables import ArtefactRow, ReferenceRow, as_utc
+from service.storage.tables import ArtefactRow, DatasetRow, ReferenceRow, as_utc
 
 ArtefactKey = tuple[StructureType, str, str, str]  # type, agency, id, version
 
@@ -173,6 +173,33 @@ class StructureRepository:
             select(func.count(ArtefactRow.pk), func.max(ArtefactRow.updated_at))
         ).one()
         return StoreState(int(count), as_utc(last))
+
+    def state_and_dataset(
+        self, dsd: tuple[str, str, str]
+    ) -> tuple[StoreState, tuple[int, dt.datetime | None] | None]:
+        """``state()`` and the data set of a DSD (agency, id, version) with when it last
+        changed (None before its first upload), in one round trip: what every data query
+        answered from a cache must still ask."""
+        agency, dsd_id, version = dsd
+        dataset = (
+            select(DatasetRow.pk, DatasetRow.last_changed)
+            .where(
+                DatasetRow.agency == agency,
+                DatasetRow.dsd_id == dsd_id,
+                DatasetRow.version == version,
+            )
+            .subquery()
+        )
+        count, last, pk, changed = self.session.execute(
+            select(
+                select(func.count(ArtefactRow.pk)).scalar_subquery(),
+                select(func.max(ArtefactRow.updated_at)).scalar_subquery(),
+                select(dataset.c.pk).scalar_subquery(),
+                select(dataset.c.last_changed).scalar_subquery(),
+            )
+        ).one()
+        found = None if pk is None else (int(pk), as_utc(changed))
+        return StoreState(int(count), as_utc(last)), found
 
     def save(self, artefacts: Sequence[Artefact], *, replace: bool = True) -> SaveResult:
         """Insert new artefacts; update changed ones when ``replace`` (else leave them)."""
