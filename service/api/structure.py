@@ -7,10 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from service.api.auth import register_reads
 from service.api.conditional import http_date, not_modified
-from service.api.deps import SessionDep, SettingsDep
+from service.api.deps import in_session
 from service.api.encoding import accepts_gzip
 from service.api.notimplemented import V1_OTHER, not_implemented, v2_error
 from service.errors import NotImplementedYet
@@ -20,6 +21,7 @@ from service.model import Artefact
 from service.model.types import structure_type
 from service.query.negotiation import negotiate, negotiate_language
 from service.query.structure import ApiVersion, StructureQuery, parse_v1, parse_v2
+from service.settings import Settings
 from service.storage.structures import StructureRepository
 from service.usecases.rendering import Rendered, ResponseCache, render_structures
 from service.usecases.structure import Selection
@@ -78,13 +80,13 @@ def _structure_url(request: Request, api: ApiVersion) -> Callable[[Artefact], st
     return url
 
 
-def answer(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    query: StructureQuery,
-    api: ApiVersion,
-) -> Response:
+async def answer(request: Request, query: StructureQuery, api: ApiVersion) -> Response:
+    """The structures a query selects, read in one trip to the thread pool (``in_session``)."""
+    return await in_session(request, lambda session: _answer(request, session, query, api))
+
+
+def _answer(request: Request, session: Session, query: StructureQuery, api: ApiVersion) -> Response:
+    settings: Settings = request.app.state.settings
     media_type = negotiate(
         request.headers.get("accept"),
         request.query_params.get("format"),
@@ -138,10 +140,8 @@ V2_PATHS = [
 ]
 
 
-def v2_structure(
+async def v2_structure(
     request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
     references: References = None,
     detail: Detail = None,
     format: Format = None,  # noqa: A002 - the SDMX parameter name
@@ -158,7 +158,7 @@ def v2_structure(
     )
     if query.as_of is not None:
         raise NotImplementedYet("asOf on structure queries: structures keep no history yet")
-    return answer(request, session, settings, query, ApiVersion.V2)
+    return await answer(request, query, ApiVersion.V2)
 
 
 # --- v1 ----------------------------------------------------------------------------------------
@@ -172,10 +172,8 @@ V1_PATHS = [
 ]
 
 
-def v1_structure(
+async def v1_structure(
     request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
     references: References = None,
     detail: Detail = None,
     format: Format = None,  # noqa: A002 - the SDMX parameter name
@@ -195,7 +193,7 @@ def v1_structure(
         p.get("item"),
         request.query_params,
     )
-    return answer(request, session, settings, query, ApiVersion.V1)
+    return await answer(request, query, ApiVersion.V1)
 
 
 register_reads(
