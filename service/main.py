@@ -9,7 +9,16 @@ from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
 from service import __version__
-from service.api import availability, data, data_upload, docs, health, maintenance, notimplemented
+from service.api import (
+    answers,
+    availability,
+    data,
+    data_upload,
+    docs,
+    health,
+    maintenance,
+    notimplemented,
+)
 from service.api import structure as structure_api
 from service.api.handlers import add_exception_handlers
 from service.api.middleware import SdmxHttpMiddleware
@@ -41,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/openapi.json",
     )
     app.state.settings = settings
-    app.state.data_caches = data.DataCaches(settings)
+    app.state.read_caches = answers.ReadCaches(settings)
     add_exception_handlers(app)
     app.include_router(health.router)
     app.include_router(docs.router)

@@ -20,6 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from service.api.answers import LocateKey, ReadCaches, kept_response
 from service.api.auth import register_reads
 from service.api.conditional import http_date, not_modified
 from service.api.deps import in_session
@@ -35,7 +36,7 @@ from service.usecases.availability import (
     availability,
     plan_availability,
 )
-from service.usecases.data import DataState, DataTarget, data_state, locate_v1, locate_v2
+from service.usecases.data import DataState, DataTarget, locate_v1, locate_v2
 
 router = APIRouter(tags=["availability"])
 
@@ -79,9 +80,10 @@ def _answer(
     request: Request,
     session: Session,
     api: ApiVersion,
+    where: LocateKey,
     locate: Callable[[StructureRepository], DataTarget],
 ) -> Response:
-    """Negotiate, check, then sum up (or 304, or nothing available)."""
+    """Negotiate, check, then sum up (or 304, a kept answer, or nothing available)."""
     settings: Settings = request.app.state.settings
     params = request.query_params
     media_type = negotiate(
@@ -94,13 +96,19 @@ def _answer(
     p = request.path_params
     query = AvailabilityQuery.parse(p.get("key"), p.get("component_id"), params.multi_items(), api)
     repo = StructureRepository(session)
-    plan = plan_availability(locate(repo), query, api)
-    state = data_state(session, plan.data)
+    caches: ReadCaches = request.app.state.read_caches
+    target, structures, state = caches.target(
+        repo, ("availability", api, *where), lambda: locate(repo)
+    )
+    plan = plan_availability(target, query, api)
     lang = Lang(negotiate_language(request.headers.get("accept-language")) or ("en",))
-    etag = _etag(request, media_type, lang, state, repo.state().tag)
+    etag = _etag(request, media_type, lang, state, structures)
     headers = _headers(media_type, lang, etag, state)
     if state.dataset_pk is not None and not_modified(request, etag, state.last_changed):
         return Response(status_code=304, headers=headers)
+    kept = caches.answers.get(etag)
+    if kept is not None:
+        return kept_response(request, kept, headers)
     artefacts = availability(session, repo, plan, state, cap=settings.max_data_observations)
     if artefacts is None:
         if api is ApiVersion.V2:
@@ -112,6 +120,7 @@ def _answer(
         id=f"IREF{etag[3:19]}", prepared=dt.datetime.now(dt.UTC), sender=settings.sender_id
     )
     body = STRUCTURE_WRITERS[media_type].write_structures(artefacts, header=header, lang=lang)
+    caches.put(etag, media_type, body)
     return Response(body, media_type=media_type, headers=headers)
 
 
@@ -122,8 +131,9 @@ async def v1_availability(request: Request) -> Response:
     def locate(repo: StructureRepository) -> DataTarget:
         return locate_v1(repo, p["flow_ref"], p.get("provider_ref"))
 
+    where = (p["flow_ref"], p.get("provider_ref"))
     return await in_session(
-        request, lambda session: _answer(request, session, ApiVersion.V1, locate)
+        request, lambda session: _answer(request, session, ApiVersion.V1, where, locate)
     )
 
 
@@ -137,8 +147,9 @@ async def v2_availability(request: Request) -> Response:
         agency, resource_id = p.get("agency", "*"), p.get("resource_id", "*")
         return locate_v2(repo, p["context"], agency, resource_id, p.get("version"))
 
+    where = (p["context"], p.get("agency", "*"), p.get("resource_id", "*"), p.get("version"))
     return await in_session(
-        request, lambda session: _answer(request, session, ApiVersion.V2, locate)
+        request, lambda session: _answer(request, session, ApiVersion.V2, where, locate)
     )
 
 

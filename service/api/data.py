@@ -9,20 +9,18 @@ data stream from the store through the negotiated writer.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import itertools
-from collections.abc import Callable, Hashable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.orm import Session
 
+from service.api.answers import LocateKey, ReadCaches, kept_response
 from service.api.auth import register_reads
 from service.api.conditional import http_date, not_modified
 from service.api.deps import in_session
-from service.api.encoding import accepts_gzip
 from service.api.errors import render_error
 from service.errors import NoResultsFound, SdmxError
 from service.formats.base import Lang
@@ -52,7 +50,6 @@ from service.usecases.data import (
     plan_query,
     run_query,
 )
-from service.usecases.rendering import ResponseCache
 
 router = APIRouter(tags=["data"])
 
@@ -68,67 +65,6 @@ V2_PATHS = [
     "/rest/v2/data/{context}/{agency}/{resource_id}/{version}/{key}",
 ]
 _VARY = "Accept, Accept-Language"
-#: Where a target is looked up: the API and the path segments that name it.
-LocateKey = tuple[Hashable, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Kept:
-    """A whole answer kept for identical queries (same ETag: same data, structures, query,
-    format and language); gzipped once when it is worth it."""
-
-    body: bytes
-    media_type: str
-    gzipped: bytes | None
-
-
-class DataCaches:
-    """Per worker: the targets that paths name, by the structures' fingerprint (resolving a
-    dataflow reads and decodes its structures), and small answers by ETag."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.targets: ResponseCache[Hashable, tuple[str, DataTarget]] = ResponseCache(256)
-        self.answers: ResponseCache[str, Kept] = ResponseCache(
-            settings.data_cache_bytes, weigh=lambda kept: len(kept.body) + len(kept.gzipped or b"")
-        )
-        self.gzip_minimum_size = settings.gzip_minimum_size
-
-    def target(
-        self, repo: StructureRepository, key: LocateKey, locate: Callable[[], DataTarget]
-    ) -> tuple[DataTarget, str, DataState]:
-        """The target, the structures' fingerprint it was resolved with, and its data set's
-        state. A known target costs one round trip, which asks both fingerprints."""
-        known = self.targets.get(key)
-        if known is not None:
-            tag, target = known
-            structures, dataset = repo.state_and_dataset(target.flow.dsd.key)
-            if structures.tag == tag:
-                return target, tag, DataState(*dataset) if dataset else DataState(None, None)
-        tag = repo.state().tag
-        target = locate()
-        self.targets.put(key, (tag, target))
-        _, dataset = repo.state_and_dataset(target.flow.dsd.key)
-        return target, tag, DataState(*dataset) if dataset else DataState(None, None)
-
-    def keep(self, etag: str, media_type: str, chunks: Iterator[bytes]) -> Iterator[bytes]:
-        """``chunks`` passed on; a whole answer small enough to keep is kept under ``etag``
-        (a client that leaves early leaves nothing behind)."""
-        limit = self.answers.size // 64
-        kept: list[bytes] | None = []
-        size = 0
-        for chunk in chunks:
-            if kept is not None:
-                size += len(chunk)
-                if size <= limit:
-                    kept.append(chunk)
-                else:
-                    kept = None
-            yield chunk
-        if kept is not None:
-            body = b"".join(kept)
-            small = len(body) < self.gzip_minimum_size
-            packed = None if small else gzip.compress(body, compresslevel=6)
-            self.answers.put(etag, Kept(body, media_type, packed))
 
 
 def _negotiate(request: Request, api: ApiVersion) -> tuple[DataFormat, Negotiated]:
@@ -199,7 +135,7 @@ def _answer(
         fmt, negotiated = _negotiate(request, api)
         params = DataParams.parse(request.query_params.multi_items())
         repo = StructureRepository(session)
-        caches: DataCaches = request.app.state.data_caches
+        caches: ReadCaches = request.app.state.read_caches
         target, structures, state = caches.target(repo, (api, *where), lambda: locate(repo))
         plan = plan_query(target, request.path_params.get("key"), params, api)
         check_format(plan, fmt)
@@ -225,10 +161,10 @@ def _respond(
     headers = _headers(plan, fmt, etag, state, language)
     if state.dataset_pk is not None and not_modified(request, etag, state.last_changed):
         return Response(status_code=304, headers=headers)
-    caches: DataCaches = request.app.state.data_caches
+    caches: ReadCaches = request.app.state.read_caches
     kept = caches.answers.get(etag)
     if kept is not None:
-        return _kept(request, kept, headers)
+        return kept_response(request, kept, headers)
     options = MessageOptions(lang, settings.sender_id, dict(negotiated.params))
     message = build_message(StructureRepository(session), plan, options)
     cap = settings.max_data_observations
@@ -250,17 +186,6 @@ def _respond(
         return Response(status_code=200, media_type=fmt.media_type, headers=headers)
     body = caches.keep(etag, fmt.media_type, itertools.chain((first,), chunks))
     return StreamingResponse(body, media_type=fmt.media_type, headers=headers)
-
-
-def _kept(request: Request, kept: Kept, headers: dict[str, str]) -> Response:
-    """A kept answer, gzipped already when the client takes gzip; HEAD: the headers alone."""
-    body = kept.body
-    if kept.gzipped is not None and accepts_gzip(request.headers.get("accept-encoding")):
-        headers = {**headers, "Content-Encoding": "gzip", "Vary": f"{_VARY}, Accept-Encoding"}
-        body = kept.gzipped
-    if request.method == "HEAD":
-        return Response(status_code=200, media_type=kept.media_type, headers=headers)
-    return Response(body, media_type=kept.media_type, headers=headers)
 
 
 async def v1_data(request: Request) -> Response:

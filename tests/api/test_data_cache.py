@@ -8,11 +8,13 @@ import gzip
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
 from sqlalchemy import Engine, event
 
+from service.api import availability as availability_api
 from service.storage.structures import StructureRepository
 from tests.api.conftest import Env
 from tests.api.test_data_query import A05, CSV20, JSON20, SS21, data_env
@@ -129,3 +131,29 @@ def test_read_sessions_are_given_back(uploaded: Env) -> None:
     assert uploaded.client.get("/rest/data/DF_NOPE").status_code == 404
     assert uploaded.client.get("/rest/availableconstraint/DF_ILMS_A05").status_code == 200
     assert checked_out(uploaded) == 0
+
+
+def test_availability_answers_are_kept_until_the_data_change(
+    uploaded: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """(PostgreSQL streams availability's reads on a raw cursor, out of SQLAlchemy's events:
+    the summing up itself is counted.)"""
+    url = "/rest/availableconstraint/ILO,DF_ILMS_A05,1.0/THA.........."
+    summed: list[object] = []
+    original = availability_api.availability
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        summed.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(availability_api, "availability", counted)
+    first = uploaded.client.get(url)
+    assert first.status_code == 200, first.text
+    again = uploaded.client.get(url)
+    assert len(summed) == 1
+    assert again.content == first.content
+    assert uploaded.post(message(row(year="2030", value="1"))).status_code == 201
+    after = uploaded.client.get(url)
+    assert len(summed) == 2
+    assert "2030" in after.text
+    assert "2030" not in first.text
