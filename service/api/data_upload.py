@@ -25,6 +25,7 @@ from service.errors import (
     UnreadableBody,
 )
 from service.storage.submissions import SubmissionRepository, as_dict
+from service.storage.tables import as_utc
 from service.storage.tokens import Principal
 from service.usecases.ingest import Outcome, Upload, ingest, record_refusal
 
@@ -195,6 +196,7 @@ def submissions(
         if provider not in (None, principal.provider):
             raise Forbidden(f"a provider token sees only its own submissions ({principal.name})")
         provider = principal.provider
+    since, until = as_utc(since), as_utc(until)  # an instant without offset is UTC
     if since is not None and until is not None and since >= until:
         raise QuerySyntaxError("since must be before until")
     rows = SubmissionRepository(session).search(

@@ -10,7 +10,7 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.storage.tables import SubmissionRow
+from service.storage.tables import SubmissionRow, as_utc
 
 
 class SubmissionRepository:
@@ -42,10 +42,12 @@ class SubmissionRepository:
             stmt = stmt.where(SubmissionRow.provider == provider)
         if dataflow is not None:
             stmt = stmt.where(SubmissionRow.dataflow == dataflow)
+        # in UTC (naive: taken as UTC): SQLite keeps naive UTC instants, and would compare
+        # the clock of another offset
         if since is not None:
-            stmt = stmt.where(SubmissionRow.received_at >= since)
+            stmt = stmt.where(SubmissionRow.received_at >= as_utc(since))
         if until is not None:
-            stmt = stmt.where(SubmissionRow.received_at < until)
+            stmt = stmt.where(SubmissionRow.received_at < as_utc(until))
         if status is not None:
             stmt = stmt.where(SubmissionRow.status == status)
         return list(self.session.scalars(stmt.limit(limit).offset(offset)))
@@ -56,8 +58,8 @@ def as_dict(row: SubmissionRow) -> dict[str, Any]:
     return {
         "id": row.pk,
         "status": row.status,
-        "receivedAt": row.received_at.isoformat(),
-        "finishedAt": row.finished_at.isoformat() if row.finished_at else None,
+        "receivedAt": _instant(row.received_at),
+        "finishedAt": _instant(row.finished_at),
         "provider": row.provider,
         "dataflow": row.dataflow,
         "actions": row.actions.split(",") if row.actions else [],
@@ -68,3 +70,9 @@ def as_dict(row: SubmissionRow) -> dict[str, Any]:
         "report": msgspec.json.decode(row.report) if row.report else None,
         "durationMs": row.duration_ms,
     }
+
+
+def _instant(value: dt.datetime | None) -> str | None:
+    """An instant in UTC with its offset, whatever the store (SQLite keeps naive UTC)."""
+    found = as_utc(value)
+    return None if found is None else found.isoformat()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import json
 from typing import Any
@@ -233,3 +234,26 @@ class TestSubmissions:
         assert len(everyone) == 2
         other = env.client.get(f"/rest/v2/submissions/{everyone[0]['id']}", headers=auth)
         assert other.status_code == 403
+
+    def test_instants_carry_their_offset_and_filters_honour_it(self, env: Env) -> None:
+        """On every store: instants shown in UTC with their offset; since/until given with any
+        offset (or none: UTC) select by the instant, not by its clock reading."""
+        env.post(csv(row()))
+        admin = {"Authorization": f"Bearer {env.admin}"}
+        [record] = env.client.get("/rest/v2/submissions", headers=admin).json()["submissions"]
+        received = dt.datetime.fromisoformat(record["receivedAt"])
+        assert received.utcoffset() == dt.timedelta(0)
+        before, after = received - dt.timedelta(minutes=30), received + dt.timedelta(minutes=30)
+
+        def ids(**params: str) -> list[int]:
+            found = env.client.get("/rest/v2/submissions", params=params, headers=admin)
+            assert found.status_code == 200, found.text
+            return [s["id"] for s in found.json()["submissions"]]
+
+        plus7 = dt.timezone(dt.timedelta(hours=7))
+        assert ids(since=before.astimezone(plus7).isoformat()) == [record["id"]]
+        assert ids(since=after.astimezone(plus7).isoformat()) == []
+        assert ids(until=after.astimezone(plus7).isoformat()) == [record["id"]]
+        assert ids(until=before.astimezone(plus7).isoformat()) == []
+        naive = before.replace(tzinfo=None).isoformat()
+        assert ids(since=naive, until=after.isoformat()) == [record["id"]]
