@@ -73,23 +73,33 @@ class ReadCaches:
                     kept = None
             yield chunk
         if kept is not None:
-            self.put(etag, media_type, b"".join(kept))
+            self.kept(etag, media_type, b"".join(kept))
 
-    def put(self, etag: str, media_type: str, body: bytes) -> None:
-        """Keep a whole answer (if it is small enough: ``ResponseCache.put``)."""
-        if len(body) > self.answers.size // 64:
-            return
+    def kept(self, etag: str, media_type: str, body: bytes) -> Kept:
+        """A whole answer, gzipped once when it is worth it, kept if it is small enough."""
         small = len(body) < self.gzip_minimum_size
         packed = None if small else gzip.compress(body, compresslevel=6)
-        self.answers.put(etag, Kept(body, media_type, packed))
+        found = Kept(body, media_type, packed)
+        self.answers.put(etag, found)  # not kept beyond 1/64 of the cache (ResponseCache.put)
+        return found
 
 
 def kept_response(request: Request, kept: Kept, headers: dict[str, str]) -> Response:
-    """A kept answer, gzipped already when the client takes gzip; HEAD: the headers alone."""
+    """A whole answer, gzipped already when the client takes gzip. HEAD: GET's headers,
+    its Content-Length included (RFC 9110, 9.3.2), without the body."""
     body = kept.body
     if kept.gzipped is not None and accepts_gzip(request.headers.get("accept-encoding")):
         headers = {**headers, "Content-Encoding": "gzip", "Vary": f"{_VARY}, Accept-Encoding"}
         body = kept.gzipped
     if request.method == "HEAD":
+        headers = {**headers, "Content-Length": str(len(body))}
         return Response(status_code=200, media_type=kept.media_type, headers=headers)
     return Response(body, media_type=kept.media_type, headers=headers)
+
+
+def head_of_stream(media_type: str, headers: dict[str, str]) -> Response:
+    """HEAD of an answer GET streams: GET's headers but no Content-Length, which GET does not
+    know either (Starlette would say 0)."""
+    response = Response(status_code=200, media_type=media_type, headers=headers)
+    del response.headers["content-length"]
+    return response

@@ -114,14 +114,11 @@ def _answer(
         if api is ApiVersion.V2:
             return Response(status_code=204, headers={"Vary": _VARY})
         raise NoResultsFound(f"no data for {plan.target.flow.label} match the query")
-    if request.method == "HEAD":
-        return Response(status_code=200, media_type=media_type, headers=headers)
     header = Header(
         id=f"IREF{etag[3:19]}", prepared=dt.datetime.now(dt.UTC), sender=settings.sender_id
     )
     body = STRUCTURE_WRITERS[media_type].write_structures(artefacts, header=header, lang=lang)
-    caches.put(etag, media_type, body)
-    return Response(body, media_type=media_type, headers=headers)
+    return kept_response(request, caches.kept(etag, media_type, body), headers)
 
 
 async def v1_availability(request: Request) -> Response:

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.orm import Session
 
-from service.api.answers import LocateKey, ReadCaches, kept_response
+from service.api.answers import LocateKey, ReadCaches, head_of_stream, kept_response
 from service.api.auth import register_reads
 from service.api.conditional import http_date, not_modified
 from service.api.deps import in_session
@@ -183,7 +183,7 @@ def _respond(
     # an error response (HEAD too, so that it answers what GET would).
     first = next(chunks, b"")
     if request.method == "HEAD":
-        return Response(status_code=200, media_type=fmt.media_type, headers=headers)
+        return head_of_stream(fmt.media_type, headers)
     body = caches.keep(etag, fmt.media_type, itertools.chain((first,), chunks))
     return StreamingResponse(body, media_type=fmt.media_type, headers=headers)
 

@@ -37,7 +37,18 @@ def error_response(request: Request, error: SdmxError) -> Response:
     headers = {"Vary": "Accept, Accept-Language"}
     if error.http_status == 405:
         headers["Allow"] = allowed_methods(request)
+    if error.http_status == 401:
+        headers["WWW-Authenticate"] = challenge(request)
     return Response(body, status_code=error.http_status, media_type=media_type, headers=headers)
+
+
+def challenge(request: Request) -> str:
+    """The ``WWW-Authenticate`` a 401 must carry (RFC 9110 15.5.2): Bearer tokens, and when one
+    was sent, that it was not valid (RFC 6750 3.1)."""
+    found = 'Bearer realm="ilms-sdmx"'
+    if request.headers.get("authorization"):
+        found += ', error="invalid_token"'
+    return found
 
 
 def allowed_methods(request: Request) -> str:

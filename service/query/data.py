@@ -406,6 +406,24 @@ PARAMETERS: Final = (
     "timeFormat",
     "keys",
 )
+#: Names a client may mean (other parameters, e.g. a cache buster, are ignored): what differs
+#: from a known one only by case, and ``c`` without its component, would otherwise be
+#: ignored silently, and the unfiltered data come back.
+_MEANT: Final = {name.lower(): name for name in (*PARAMETERS, "format", "formatVersion")}
+
+
+def check_parameter_name(name: str) -> None:
+    """Refuse a parameter name that is a known one misspelt in case, or ``c`` without its
+    component (what sdmx1's REST v2 client sends for filters)."""
+    lowered = name.lower()
+    if lowered == "c" or (lowered.startswith("c[") and not name.startswith("c[")):
+        raise QuerySyntaxError(
+            f"{name}: filters are c[COMPONENT_ID]=value, e.g. c[TIME_PERIOD]=ge:2020 (the "
+            "brackets may be percent-encoded)"
+        )
+    meant = _MEANT.get(lowered)
+    if meant is not None and meant != name:
+        raise QuerySyntaxError(f"{name}: parameter names are case-sensitive; did you mean {meant}?")
 
 
 def _choice(name: str, value: str | None, allowed: Sequence[str], default: str) -> str:
@@ -513,7 +531,9 @@ class DataParams:
                 components[match.group(1)] = ComponentFilter.parse(match.group(1), value)
             elif name.startswith("c["):
                 raise QuerySyntaxError(f"{name}: expected c[COMPONENT_ID]=value")
-            elif name in PARAMETERS:
+            elif name not in PARAMETERS:
+                check_parameter_name(name)
+            else:
                 if name in single:
                     raise QuerySyntaxError(f"{name} is given more than once")
                 single[name] = value

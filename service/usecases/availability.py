@@ -51,7 +51,7 @@ from service.model import (
     Ref,
 )
 from service.model.types import StructureType
-from service.query.data import ComponentFilter, DataParams
+from service.query.data import ComponentFilter, DataParams, check_parameter_name
 from service.query.structure import ApiVersion
 from service.storage.availability import (
     AvailabilityReads,
@@ -130,6 +130,8 @@ class AvailabilityQuery:
                 own[name] = value
             elif name in _DATA_PARAMETERS or name.startswith("c["):
                 data.append((name, value))
+            else:
+                check_parameter_name(name)
         mode = own.get("mode", "exact")
         if mode not in _MODES:
             raise QuerySyntaxError(f"mode={mode!r}: expected exact or available")

@@ -164,6 +164,12 @@ class TestParams:
             [("sort", "A:up")],
             [("labels", "codes")],
             [("reportingYearStartDay", "--13-01")],
+            # what would otherwise be ignored, and the unfiltered data come back
+            [("c", "TIME_PERIOD=ge:2024")],
+            [("C[TIME_PERIOD]", "ge:2024")],
+            [("startperiod", "2024")],
+            [("LASTNOBSERVATIONS", "1")],
+            [("formatversion", "2.0.0")],
         ],
     )
     def test_errors(self, items: list[tuple[str, str]]) -> None:
