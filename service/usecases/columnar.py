@@ -1,24 +1,29 @@
-"""The columnar path of data uploads: plain SDMX-CSV checked and staged a batch at a time.
+"""The columnar path of data uploads: plain messages checked and staged a batch at a time.
 
 Most uploads are plain: every row a full key, a period, a value, the same few actions. For
 those, reading, checking and staging row by row in Python is what limits the load rate. This
-path reads SDMX-CSV with Apache Arrow's multi-threaded CSV reader, checks each batch of rows
-with vectorised compute functions, and stages it with one COPY.
+path reads SDMX-CSV with Apache Arrow's multi-threaded CSV reader and SDMX-ML
+structure-specific data with ``sdmx_ml_columns`` (the rows of other readers are gathered into
+columns), checks each batch of rows with vectorised compute functions, and stages it with one
+COPY.
 
 It is exact by construction: it only decides that a batch passes every check of
 ``RowValidator.check``'s fast path (the same code sets, period rules, number pattern and
 attribute limits, taken from the same ``ValidationContext``), and stages it as the row path's
 ``_Stager`` would. Anything it cannot decide (a failing check, a Delete row, a partial key,
-labels, a delimiter other than ``,``, malformed CSV) raises :class:`Fallback`; the upload is
-then read again by the row path, which reports every problem with its location. So the
-columnar path never accepts what the row path rejects, and never writes a report itself.
+labels, a delimiter other than ``,``, malformed CSV, XML that ``sdmx_ml_columns`` leaves to
+the row reader) raises :class:`Fallback`; the upload is then read again by the row path,
+which reports every problem with its location. So the columnar path never accepts what the
+row path rejects, and never writes a report itself.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from operator import itemgetter
@@ -31,6 +36,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 from sqlalchemy.exc import IntegrityError
 
+from service.formats.readers import sdmx_ml_columns
 from service.formats.readers.data_common import Components, structure_ref
 from service.formats.readers.sdmx_csv_data import DEFAULT_CUSTOM_COLUMNS, _Layout
 from service.model.data import ACTION_CODES, DataReadError, DataRow
@@ -41,13 +47,14 @@ from service.validation.context import FAST_PATTERNS, ValueKind
 if TYPE_CHECKING:
     from service.storage.observations import ObservationStore
 
-#: Arrow reads the CSV in blocks of this many bytes (about 7,500 ILMS rows): it reads several
-#: ahead, so this sets the memory it takes (8 MB blocks cost some 300 MB more).
-BLOCK_BYTES = 1 << 21
+#: Arrow reads the CSV in blocks of this many bytes (about 1,000 ILMS rows): it reads up to 32
+#: blocks ahead, so this sets the memory it takes (2 MB blocks cost some 100 MB more, 8 MB
+#: blocks 300 MB), and smaller ones read no slower.
+BLOCK_BYTES = 1 << 18
 #: Blocks are put together into batches of at least this many rows before they are checked and
 #: written (fewer, larger statements).
 BATCH_ROWS = 15_000
-#: Rows of other readers are gathered into batches of this many.
+#: Rows of other readers, and SDMX-ML read as columns, are gathered into batches of this many.
 ROW_BATCH = 20_000
 _BOM = b"\xef\xbb\xbf"
 _MAX_HEADER = 1 << 20
@@ -57,6 +64,19 @@ _WRITE_ACTIONS = {"": "I", "I": "I", "A": "A", "M": "M", "R": "R"}
 _CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
 #: How msgspec (the row path's encoder) escapes characters in JSON strings; backslash first.
 _JSON_ESCAPES = (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))
+
+
+def _use_jemalloc() -> None:
+    """Arrow allocates from jemalloc unless ARROW_DEFAULT_MEMORY_POOL says otherwise: it gives
+    freed memory back within a second, where mimalloc (pyarrow's default) keeps some 40 MB
+    more through a big upload (measured with bench/upload.py)."""
+    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        return
+    with contextlib.suppress(NotImplementedError):  # a pyarrow built without it
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
+
+
+_use_jemalloc()
 
 
 class Fallback(Exception):  # noqa: N818 - a signal, not an error
@@ -122,9 +142,39 @@ def stage_rows(
     """``stage_csv`` for the rows of any reader (SDMX-ML, SDMX-JSON): the reader's rows are
     gathered into columns a batch at a time, then checked and staged the same way."""
     plan = _rows_plan(context)
+    _stage_read(_row_batches(rows, plan), plan, context, target, on_batch)
+
+
+def stage_xml(
+    body: BinaryIO,
+    context: ValidationContext,
+    target: Target,
+    on_batch: Callable[[int, set[str]], None],
+) -> None:
+    """``stage_rows`` for an SDMX-ML structure-specific message, whose columns are read
+    straight from the XML (``sdmx_ml_columns``): no row objects in between."""
+    plan = _rows_plan(context)
+    batches = sdmx_ml_columns.read_columns(
+        body, context.dsd, tuple(context.attribute_rules), batch_rows=ROW_BATCH
+    )
+    # parsing (Python) on a thread of its own overlaps checking (Arrow, without the GIL); the
+    # reader is stopped before this returns, so that the row path may read the body again
+    with contextlib.closing(ahead(batches, depth=1)) as read:
+        _stage_read(read, plan, context, target, on_batch)
+
+
+def _stage_read(
+    batches: Iterator[pa.RecordBatch],
+    plan: _Plan,
+    context: ValidationContext,
+    target: Target,
+    on_batch: Callable[[int, set[str]], None],
+) -> None:
+    """Stage the batches of a reader in ``_rows_plan``'s columns; what the reader refuses
+    falls back to the row path, which reads it again and reports it where it is."""
     try:
-        _stage_batches(_prepared(_row_batches(rows, plan), plan, context), target, on_batch)
-    except DataReadError as exc:  # the row path reads it again and reports it where it is
+        _stage_batches(_prepared(batches, plan, context), target, on_batch)
+    except (DataReadError, sdmx_ml_columns.NotColumnar) as exc:
         raise Fallback(str(exc)) from None
 
 
@@ -161,7 +211,7 @@ _T = TypeVar("_T")
 _DONE = object()
 
 
-def ahead(items: Iterator[_T], depth: int) -> Iterator[_T]:
+def ahead(items: Iterator[_T], depth: int) -> Generator[_T, None, None]:
     """``items``, produced by a thread of its own up to ``depth`` items ahead of the consumer:
     reading and checking the next batch overlaps writing this one. The producer's exception is
     raised in the consumer; a consumer that stops early stops the producer."""
@@ -243,7 +293,8 @@ def _csv_plan(header: str, ctx: ValidationContext) -> _Plan:
 
 
 def _rows_plan(ctx: ValidationContext) -> _Plan:
-    """The columns of ``_row_batches``: the action, the dimensions, time, measure, attributes."""
+    """The columns of ``_row_batches`` and ``sdmx_ml_columns.read_columns``: the action, the
+    dimensions, time, measure, then the attributes in ``ctx.attribute_rules``' order."""
     if ctx.time_dimension is None:
         raise Fallback("no time dimension")
     dims = ctx.dimension_ids
@@ -379,18 +430,18 @@ def _csv_batches(body: BinaryIO, plan: _Plan) -> Iterator[pa.RecordBatch]:
         raise Fallback(f"not plain CSV: {exc}") from None
 
 
-def _combined(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.Table]:
-    """Consecutive batches as tables of at least BATCH_ROWS rows (one chunk per column)."""
+def _combined(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """Consecutive batches put together into batches of at least BATCH_ROWS rows."""
     pending: list[pa.RecordBatch] = []
     rows = 0
     for batch in batches:
         pending.append(batch)
         rows += batch.num_rows
         if rows >= BATCH_ROWS:
-            yield pa.Table.from_batches(pending).combine_chunks()
+            yield pa.concat_batches(pending)
             pending, rows = [], 0
     if pending:
-        yield pa.Table.from_batches(pending).combine_chunks()
+        yield pa.concat_batches(pending)
 
 
 def _row_batches(rows: Iterator[DataRow], plan: _Plan) -> Iterator[pa.RecordBatch]:
@@ -577,34 +628,46 @@ def _obs_attrs_json(batch: pa.RecordBatch, plan: _Plan, n: int) -> pa.Array:
     empty cells left out; null when a row has none."""
     if not plan.obs_attrs:
         return pa.nulls(n, pa.string())
-    pieces = []
-    for aid, index in plan.obs_attrs:
-        cells = batch.column(index)
-        if not _all(pc.invert(pc.match_substring_regex(cells, _CONTROL))):
-            raise Fallback("a control character in an attribute value")
-        escaped = cells
-        for char, escape in _JSON_ESCAPES:
-            escaped = pc.replace_substring(escaped, char, escape)
-        text = pc.binary_join_element_wise(f'"{aid}":"', escaped, '",', "")
-        pieces.append(pc.if_else(pc.equal(cells, ""), "", text))
+    pieces = [_json_member(aid, batch.column(index)) for aid, index in plan.obs_attrs]
     # (Arrow's null_handling="skip" drops rows whose inputs are all null: join "" instead)
     joined = pc.utf8_rtrim(pc.binary_join_element_wise(*pieces, ""), ",")
     wrapped = pc.binary_join_element_wise("{", joined, "}", "")
     return pc.if_else(pc.equal(joined, ""), pa.scalar(None, pa.string()), wrapped)
 
 
-def _run_starts(table: pa.Table) -> pa.Table:
-    """The rows that differ from the row before them: readers repeat series-level values on
-    every observation, so this leaves few rows for the exact ``group_by`` that follows."""
-    n = table.num_rows
+def _json_member(aid: str, cells: pa.Array) -> pa.Array:
+    """``"aid":"value",`` for each cell, JSON-escaped as the row path's encoder does; empty for
+    an empty cell. Spelled once per distinct value: attribute values repeat."""
+    encoded = pc.dictionary_encode(cells)
+    distinct = encoded.dictionary
+    if not _all(pc.invert(pc.match_substring_regex(distinct, _CONTROL))):
+        raise Fallback("a control character in an attribute value")
+    escaped = distinct
+    for char, escape in _JSON_ESCAPES:
+        escaped = pc.replace_substring(escaped, char, escape)
+    text = pc.binary_join_element_wise(f'"{aid}":"', escaped, '",', "")
+    return pc.if_else(pc.equal(distinct, ""), "", text).take(encoded.indices)
+
+
+def _changed(columns: list[pa.Array], n: int) -> pa.Array:
+    """Per row, whether any of ``columns`` differs from the row before (the first row does)."""
     if n < 2:
-        return table
+        return pa.repeat(True, n)
     changed = pa.repeat(False, n - 1)
-    for column in table.columns:
+    for column in columns:
         changed = pc.or_(changed, pc.not_equal(column.slice(1), column.slice(0, n - 1)))
-    return table.filter(
-        pa.concat_arrays([pa.array([True]), pc.fill_null(changed, True).combine_chunks()])
-    )
+    return pa.concat_arrays([pa.array([True]), pc.fill_null(changed, True)])
+
+
+def _attach_keys(distinct: pa.Table, width: int, dims: tuple[int, ...], timed: bool) -> pa.Array:
+    """Where each value attaches (``attachment.attach_key``): the codes of ``dims`` (columns
+    ``d<i>``), the others left empty, then ``@`` and the period for values attached to it."""
+    empty = pa.repeat("", distinct.num_rows)
+    parts = [distinct.column(f"d{i}") if i in dims else empty for i in range(width)]
+    key = pc.binary_join_element_wise(*parts, ".") if dims else empty
+    if timed:
+        key = pc.binary_join_element_wise(key, "@", distinct.column("period"), "")
+    return key
 
 
 def _higher_attributes(
@@ -614,34 +677,34 @@ def _higher_attributes(
     period: pa.Array,
     action: pa.Array,
 ) -> pa.Table:
-    """Attribute values above observation level, once per distinct (attachment, value)."""
+    """Attribute values above observation level, once per distinct (attachment, value).
+
+    Readers repeat series-level values on every observation: only the rows where the series,
+    the action, the value (or the period, for values attached to it) change from the row
+    before can bring a new (attachment, value, action), so only those go into the exact
+    ``group_by``, and only the distinct ones get their attachment key spelled out.
+    """
     parts: list[pa.Table] = []
     n = batch.num_rows
-    empty = pa.repeat("", n)
+    moved = _changed([*codes, action], n)
+    moved_timed = pc.or_(moved, _changed([period], n))
     for aid, index, dims, timed in plan.higher:
         cells = batch.column(index)
-        if dims:
-            key = pc.binary_join_element_wise(
-                *[codes[i] if i in dims else empty for i in range(len(codes))], "."
-            )
-        else:
-            key = empty
-        if timed:
-            key = pc.binary_join_element_wise(key, "@", period, "")
-        sent = _run_starts(
-            pa.table({"attach_key": key, "value": cells, "action": action}).filter(
-                pc.not_equal(cells, "")
-            )
-        )
-        distinct = sent.group_by(["attach_key", "value", "action"]).aggregate([])
-        m = distinct.num_rows
-        if m == 0:
+        starts = pc.or_(moved_timed if timed else moved, _changed([cells], n))
+        starts = pc.and_(starts, pc.not_equal(cells, ""))
+        if not _any(starts):
             continue
+        sent = {f"d{i}": codes[i].filter(starts) for i in dims}
+        if timed:
+            sent["period"] = period.filter(starts)
+        sent.update(value=cells.filter(starts), action=action.filter(starts))
+        distinct = pa.table(sent).group_by(list(sent)).aggregate([])
+        m = distinct.num_rows
         parts.append(
             pa.table(
                 {
                     "attribute_id": pa.repeat(aid, m),
-                    "attach_key": distinct.column("attach_key"),
+                    "attach_key": _attach_keys(distinct, len(codes), dims, timed),
                     "value": distinct.column("value"),
                     "action": distinct.column("action"),
                     "location": pa.nulls(m, pa.string()),

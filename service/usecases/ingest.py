@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.db import SQLITE_IMMEDIATE
 from service.errors import Forbidden, SdmxError, UnreadableMessage
-from service.formats.readers import sdmx_csv_data
+from service.formats.readers import sdmx_csv_data, sdmx_ml_columns, sdmx_ml_data
 from service.formats.readers.data import reader_for
 from service.model import AttributeRelationship, DataStructure, Ref
 from service.model.data import ACTION_CODES, Action, DataReadError, DataRow
@@ -255,6 +255,8 @@ def _stage_columnar(
     try:
         if reader is sdmx_csv_data.read_rows:
             columnar.stage_csv(body, context, target, on_batch)
+        elif reader is sdmx_ml_data.read_rows and sdmx_ml_columns.is_structure_specific(body):
+            columnar.stage_xml(body, context, target, on_batch)
         else:
             columnar.stage_rows(reader(body, context.dsd), context, target, on_batch)
         if not store.duplicate_observations(1) and not store.conflicting_attributes(1):

@@ -14,8 +14,10 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from itertools import groupby
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import quoteattr
 
 import pytest
 
@@ -24,6 +26,7 @@ from service.model import DataStructure
 from service.storage.observations import ObservationStore
 from service.usecases import columnar
 from tests.api.upload_helpers import (
+    CSV20,
     JSON20,
     ML21_SS,
     STORES,
@@ -118,6 +121,52 @@ def written(fmt: str, dsd: DataStructure) -> bytes:
     return b"".join(writer.write_data("dataflow", ("ILO", "DF_ILMS_A05", "1.0"), dsd, rows))
 
 
+SS_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
+<message:StructureSpecificData
+    xmlns:message="http://www.sdmx.org/resources/sdmxml/schemas/v2_1/message"
+    xmlns:common="http://www.sdmx.org/resources/sdmxml/schemas/v2_1/common"
+    xmlns:ss="http://www.sdmx.org/resources/sdmxml/schemas/v2_1/data/structurespecific">
+<message:Header><message:ID>X</message:ID><message:Test>false</message:Test>
+<message:Prepared>2026-01-01T00:00:00</message:Prepared><message:Sender id="ILO"/>
+<message:Structure structureID="S" dimensionAtObservation="TIME_PERIOD">
+<common:StructureUsage><Ref agencyID="ILO" id="DF_ILMS_A05" version="1.0"/></common:StructureUsage>
+</message:Structure></message:Header>
+"""
+
+
+def ss_message(
+    datasets: list[tuple[str, list[dict[str, str]]]], first: str = "", last: str = ""
+) -> bytes:
+    """SDMX-ML 2.1 structure-specific data: a DataSet per (action, rows), a Series per run of
+    rows with the same key (UNIT_MEASURE on it, the other attributes on the observations);
+    ``first`` and ``last`` go at the start and the end of each data set."""
+    out = [SS_HEAD]
+    for action, rows in datasets:
+        out.append(f'<message:DataSet ss:structureRef="S" action="{action}">{first}\n')
+        cells = [{**TOTALS, **row} for row in rows]
+        for key, group in groupby(cells, key=lambda c: tuple(c[d] for d in DIMS)):
+            series = list(group)
+            codes = " ".join(f"{d}={quoteattr(c)}" for d, c in zip(DIMS, key, strict=True))
+            out.append(f"<Series {codes} UNIT_MEASURE={quoteattr(series[0]['UNIT_MEASURE'])}>\n")
+            named = ("TIME_PERIOD", "OBS_VALUE", *(a for a in ATTRS if a != "UNIT_MEASURE"))
+            for cell in series:
+                sent = " ".join(f"{n}={quoteattr(cell[n])}" for n in named if cell.get(n))
+                out.append(f"<Obs {sent}/>\n")
+            out.append("</Series>\n")
+        out.append(f"{last}</message:DataSet>\n")
+    out.append("</message:StructureSpecificData>\n")
+    return "".join(out).encode()
+
+
+def ss_load() -> bytes:
+    """``first_rows`` in one data set, new series in a second one that says Merge."""
+    added = [
+        obs("THA", "SEX_M", "ECO_ISIC4_B", str(year), str(year), OBS_STATUS="P")
+        for year in range(2010, 2020)
+    ]
+    return ss_message([("Information", first_rows()), ("Merge", added)])
+
+
 def revision() -> bytes:
     """Updates, unchanged rows, new series, Merge and Replace rows in one message."""
     rows = [
@@ -145,7 +194,8 @@ def row_path_only(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*_: Any, **__: Any) -> None:
         raise columnar.Fallback("switched off by the test")
 
-    monkeypatch.setattr(columnar, "stage_csv", refuse)
+    for name in ("stage_csv", "stage_xml", "stage_rows"):
+        monkeypatch.setattr(columnar, name, refuse)
 
 
 def state(env: Env, dsd: DataStructure) -> tuple[Any, ...]:
@@ -167,10 +217,10 @@ def assert_same_state(fast: Env, slow: Env, dsd: DataStructure) -> None:
         assert a == b, name  # same rows, same order
 
 
-def send_all(env: Env, bodies: list[bytes]) -> list[dict[str, int]]:
+def send_all(env: Env, bodies: list[bytes], media_type: str = CSV20) -> list[dict[str, int]]:
     counts = []
     for body in bodies:
-        response = env.post(body)
+        response = env.post(body, content_type=media_type)
         assert response.status_code == 201, response.text[:1000]
         counts.append(response.json()["submission"]["counts"])
     return counts
@@ -222,6 +272,51 @@ def test_other_readers_go_the_columnar_way_too(
     row_path_only(monkeypatch)
     again = slow.post(body, content_type=media_type)
     assert again.json()["submission"]["counts"] == response.json()["submission"]["counts"]
+    assert_same_state(fast, slow, dsd)
+
+
+def test_structure_specific_xml_is_read_as_columns(
+    stores: tuple[Env, Env], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two data sets, series straddling batches, then the same again (staged, unchanged)."""
+    fast, slow = stores
+    dsd = fast.flow().dsd
+    read_as_columns = []
+    stage_xml = columnar.stage_xml
+    monkeypatch.setattr(columnar, "stage_xml", lambda *a: read_as_columns.append(stage_xml(*a)))
+    monkeypatch.setattr(columnar, "ROW_BATCH", 7)
+    bodies = [ss_load(), ss_load()]
+    with caplog.at_level(logging.INFO, logger="ilms.ingest"):
+        fast_counts = send_all(fast, bodies, ML21_SS)
+    assert ROW_PATH_LOG not in caplog.text
+    assert len(read_as_columns) == 2
+    row_path_only(monkeypatch)
+    assert send_all(slow, bodies, ML21_SS) == fast_counts
+    assert fast_counts[0]["observations_inserted"] == 82
+    assert_same_state(fast, slow, dsd)
+
+
+@pytest.mark.parametrize("where", ["first", "last"])
+def test_what_the_xml_columns_do_not_read_takes_the_row_path(
+    stores: tuple[Env, Env],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    where: str,
+) -> None:
+    """Annotations in a data set: refused before anything is staged, or once most is."""
+    fast, slow = stores
+    dsd = fast.flow().dsd
+    monkeypatch.setattr(columnar, "ROW_BATCH", 7)
+    annotated = (
+        '<common:Annotations><common:Annotation><common:AnnotationText xml:lang="en">'
+        "a note</common:AnnotationText></common:Annotation></common:Annotations>"
+    )
+    body = ss_message([("Information", first_rows())], **{where: annotated})
+    with caplog.at_level(logging.INFO, logger="ilms.ingest"):
+        counts = send_all(fast, [body], ML21_SS)
+    assert f"{ROW_PATH_LOG}: a {{http://www.sdmx.org/" in caplog.text
+    row_path_only(monkeypatch)
+    assert send_all(slow, [body], ML21_SS) == counts
     assert_same_state(fast, slow, dsd)
 
 

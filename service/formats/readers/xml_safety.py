@@ -100,7 +100,9 @@ def hardened_parser() -> etree.XMLPullParser:
     )
 
 
-def event_batches(stream: BinaryIO, *, chunk_size: int = CHUNK_SIZE) -> Iterator[Batch]:
+def event_batches(
+    stream: BinaryIO, *, chunk_size: int = CHUNK_SIZE, exact_lines: bool = True
+) -> Iterator[Batch]:
     """The start and end events of a guarded, hardened parse, in batches.
 
     The fastest way through a big document, for a consumer that counts the depth itself: it
@@ -111,12 +113,15 @@ def event_batches(stream: BinaryIO, *, chunk_size: int = CHUNK_SIZE) -> Iterator
     Each batch comes with a line number. It is None while the elements' own ``sourceline``
     is exact. libxml2 keeps an element's line in 16 bits, so past line ``LAST_EXACT_LINE``
     an 8-bit document is fed one line at a time and each batch gives the line its events
-    come from: the line where each element's start (or end) tag closes.
+    come from: the line where each element's start (or end) tag closes. A consumer that
+    needs no line numbers says ``exact_lines=False``: the document is then never fed line by
+    line (faster), and the line given is always None.
     """
     source, codec = _guarded(stream)
     parser = hardened_parser()
     read_events = _read_events(parser)
-    counting = not codec.startswith("utf-16")  # in UTF-16 a 0x0A byte is not a line end
+    # (in UTF-16 a 0x0A byte is not a line end)
+    counting = exact_lines and not codec.startswith("utf-16")
     line = 1
     while chunk := source.read(chunk_size):
         newlines = chunk.count(b"\n") if counting else 0
