@@ -163,7 +163,7 @@ def store(base_url: str, size: int, folder: Path) -> tuple[str, dict[str, Any]]:
     url = fresh_schema(base_url, SCHEMA)
     path = generate(size, "csv", folder)
     with console.status(f"loading {size:,} observations into PostgreSQL…"):
-        out, _rss = run_child(CHILD, url, str(path), "application/vnd.sdmx.data+csv", FLOW)
+        out, _rss, _cpu = run_child(CHILD, url, str(path), "application/vnd.sdmx.data+csv", FLOW)
     path.unlink()
     found = json.loads(out.strip().splitlines()[-1])
     if found["status"] != "accepted" or found["rows"] != size:
@@ -454,7 +454,7 @@ def small_queries(
 
 def peer(size: int) -> dict[str, Any]:
     with console.status(f"sdmx1 serialising {size:,} observations…"):
-        out, rss = run_child(PEER, str(size), FLOW)
+        out, rss, _cpu = run_child(PEER, str(size), FLOW)
     found = json.loads(out.strip().splitlines()[-1])
     return {
         "observations": found["observations"],

@@ -24,12 +24,18 @@ loader writes them.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import itertools
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
-from sqlalchemy import Connection, String, TextClause, bindparam, text
+import psycopg
+from sqlalchemy import Connection, Dialect, String, TextClause, bindparam, text
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from service.storage.tables import as_utc
 
@@ -63,6 +69,11 @@ class Scope:
     allowed: Sequence[frozenset[str] | None] = ()
     #: The first and last year whose periods may overlap the query's time window.
     years: tuple[int, int] | None = None
+
+    @property
+    def keyed(self) -> bool:
+        """Whether key filters narrow it (a key of wildcards alone selects every key)."""
+        return bool(self.keys) and all(any(p is not None for p in k) for k in self.keys)
 
 
 @dataclass(frozen=True)
@@ -101,9 +112,8 @@ class ScopeSql:
     def series(self) -> str:
         """Conditions on ``s`` (series) for the scope's keys and allowed codes."""
         where = ["s.dataset_pk = :ds"]
-        alternatives = [self._key(k) for k in self.scope.keys]
-        if alternatives and "" not in alternatives:
-            where.append("(" + " OR ".join(alternatives) + ")")
+        if self.scope.keyed:
+            where.append("(" + " OR ".join(self._key(k) for k in self.scope.keys) + ")")
         for position, codes in enumerate(self.scope.allowed):
             if codes is not None:
                 where.append(f"{self._code(position)} IN {self.bind(sorted(codes), True)}")
@@ -154,9 +164,14 @@ class ScopeSql:
         return ", ".join(parts)
 
     def statement(self, sql: str) -> TextClause:
-        # (typed: a statement can also be rendered with its values, for COPY)
-        expanding = (bindparam(n, expanding=True, type_=String()) for n in self.expanding)
-        return text(sql).bindparams(*expanding)
+        return _statement(sql, tuple(self.expanding))
+
+
+def _statement(sql: str, expanding: tuple[str, ...]) -> TextClause:
+    """``sql`` whose ``expanding`` parameters take lists (typed: a statement can also be
+    rendered with its values, for COPY)."""
+    lists = (bindparam(n, expanding=True, type_=String()) for n in expanding)
+    return text(sql).bindparams(*lists)
 
 
 def _product(parts: list[list[str]]) -> Iterator[tuple[str, ...]]:
@@ -190,13 +205,29 @@ _EXISTED = (
 
 
 def stream(
-    conn: Connection, statement: TextClause, params: dict[str, Any], yield_per: int
+    conn: Connection,
+    statement: TextClause,
+    params: dict[str, Any],
+    yield_per: int,
+    *,
+    index_order: bool = False,
 ) -> Iterator[Any]:
     """The rows of ``statement`` from a server-side cursor, ``yield_per`` at a time.
 
-    The options are the statement's own: ``Connection.execution_options`` would change the
-    session's connection for every statement after it (DDL then fails as a cursor).
+    On PostgreSQL, the rows come as psycopg's tuples from a cursor of its own on the
+    connection: SQLAlchemy's result and Row objects cost more than the rest of a full export's
+    reading. ``index_order``: the order asked for is the series key's, then the period's, which
+    the indexes give; scope filters on codes leave the planner guessing that a handful of
+    series match, whereupon it sorts every observation before the first row (seconds, for a
+    million), so it plans this statement with sorts disabled (a sort of each series' few rows
+    remains) and without JIT.
+
+    On SQLite, the options are the statement's own: ``Connection.execution_options`` would
+    change the session's connection for every statement after it (DDL then fails as a cursor).
     """
+    if conn.dialect.name == "postgresql":
+        yield from _cursor_rows(conn, statement, params, yield_per, index_order)
+        return
     streamed = statement.execution_options(stream_results=True, yield_per=yield_per)
     result = conn.execute(streamed, params)
     try:
@@ -206,6 +237,85 @@ def stream(
         result.close()
 
 
+_cursors = itertools.count()
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(sql: str, expanding: tuple[str, ...], dialect: Dialect) -> SQLCompiler:
+    """A statement compiled once for each of its shapes (a tenth of a millisecond or more)."""
+    compiled = _statement(sql, expanding).compile(dialect=dialect)
+    assert isinstance(compiled, SQLCompiler)
+    return compiled
+
+
+def _cursor_rows(
+    conn: Connection,
+    statement: TextClause,
+    params: dict[str, Any],
+    yield_per: int,
+    index_order: bool,
+) -> Iterator[tuple[Any, ...]]:
+    """:func:`stream` on PostgreSQL: a psycopg server-side cursor in the session's transaction.
+    Lists are the values of expanding parameters (:class:`ScopeSql`)."""
+    expanding = tuple(sorted(name for name, value in params.items() if isinstance(value, list)))
+    query = _compiled(statement.text, expanding, conn.dialect).construct_expanded_state(params)
+    driver = conn.connection.driver_connection
+    assert isinstance(driver, psycopg.Connection)
+    with driver.cursor(name=f"ilms_rows_{next(_cursors)}") as cursor:
+        with _sorts_off(driver) if index_order else nullcontext():
+            cursor.execute(query.statement, query.parameters)  # DECLARE: planned here
+        batch = cursor.fetchmany(yield_per)
+        if len(batch) < yield_per:  # all of it
+            yield from batch
+            return
+        # PostgreSQL makes the next rows while these are used (a fetch waits for it)
+        with ThreadPoolExecutor(1, thread_name_prefix="ilms-rows") as ahead:
+            while batch:
+                following = ahead.submit(cursor.fetchmany, yield_per)
+                yield from batch
+                batch = following.result()
+
+
+def _attributes_sql(as_of: dt.datetime | None) -> TextClause:
+    """Attribute id, attach key, value and when it was recorded, of the values of the data set
+    ``:ds`` as they stood at ``:asof`` (None: now)."""
+    if as_of is None:
+        return text(
+            "SELECT attribute_id, attach_key, value, recorded_at FROM attribute_current "
+            "WHERE dataset_pk = :ds"
+        )
+    return text(
+        "SELECT a.attribute_id, a.attach_key, a.value, a.recorded_at "
+        "FROM attribute_value a WHERE a.dataset_pk = :ds AND NOT a.deleted "
+        "AND a.pk = (SELECT max(x.pk) FROM attribute_value x "
+        "WHERE x.dataset_pk = a.dataset_pk AND x.attribute_id = a.attribute_id "
+        "AND x.attach_key = a.attach_key AND x.recorded_at <= :asof)"
+    )
+
+
+#: Planner settings while a statement that the indexes order is planned: disabled sorts cost
+#: so much that JIT would compile the plan, for a tenth of a second or more.
+_BY_INDEX: Final = {"enable_sort": "off", "jit": "off"}
+
+
+@contextmanager
+def _sorts_off(driver: psycopg.Connection[Any]) -> Iterator[None]:
+    """Statements are planned without sorts inside, then as before (in this transaction)."""
+    names = list(_BY_INDEX)
+    found = driver.execute(
+        "SELECT "
+        + ", ".join(f"current_setting('{n}'), set_config('{n}', %s, true)" for n in names),
+        list(_BY_INDEX.values()),
+    ).fetchone()
+    try:
+        yield
+    finally:
+        before = found[0::2] if found else ["on"] * len(names)
+        driver.execute(
+            "SELECT " + ", ".join(f"set_config('{n}', %s, true)" for n in names), list(before)
+        )
+
+
 class DataReads:
     """Read-only statements for data queries. Never commits."""
 
@@ -213,8 +323,16 @@ class DataReads:
         self.conn: Connection = session.connection()
         self.yield_per = yield_per
 
-    def _stream(self, statement: TextClause, params: dict[str, Any]) -> Iterator[Any]:
-        return stream(self.conn, statement, params, self.yield_per)
+    def _stream(
+        self, statement: TextClause, params: dict[str, Any], index_order: bool = False
+    ) -> Iterator[Any]:
+        return stream(self.conn, statement, params, self.yield_per, index_order=index_order)
+
+    def most_rows(self) -> int:
+        """At most how many observation versions the store holds, from the range of their
+        primary key (distinct integers; two index probes): a cap above it needs no count."""
+        found = self.conn.execute(text("SELECT max(pk) - min(pk) + 1 FROM observation"))
+        return int(found.scalar() or 0)
 
     # --- observations ----------------------------------------------------------------------
 
@@ -263,11 +381,18 @@ class DataReads:
             scope,
             as_of,
             changed_after,
-            "v.series_key, v.time_period, v.value, v.value_text, v.attrs, v.recorded_at",
+            "v.series_key, v.time_period, v.value, v.value_text, v.attrs, "
+            + ("v.recorded_at" if stamps else "NULL"),
         )
         statement = sql.statement(f"{query} ORDER BY {sql.order(order)}")
-        for r in self._stream(statement, sql.params):
-            yield r[0], r[1], r[2], r[3], r[4], _when(r[5]) if stamps else None
+        # a key filter reads a few series, which the planner guesses well
+        by_index = tuple(order) == DEFAULT_ORDER and not scope.keyed
+        rows = self._stream(statement, sql.params, index_order=by_index)
+        if not stamps:
+            yield from rows
+            return
+        for r in rows:
+            yield r[0], r[1], r[2], r[3], r[4], _when(r[5])
 
     def count(
         self,
@@ -388,22 +513,18 @@ class DataReads:
             own.execute(text("SELECT 1 FROM dataset WHERE pk = :ds FOR SHARE"), {"ds": dataset_pk})
 
     def attributes(self, dataset_pk: int, as_of: dt.datetime | None = None) -> AttributeState:
-        """The attribute values as they stood at ``as_of`` (None: now)."""
-        if as_of is None:
-            statement = text(
-                "SELECT attribute_id, attach_key, value, recorded_at FROM attribute_current "
-                "WHERE dataset_pk = :ds"
-            )
-        else:
-            statement = text(
-                "SELECT a.attribute_id, a.attach_key, a.value, a.recorded_at "
-                "FROM attribute_value a WHERE a.dataset_pk = :ds AND NOT a.deleted "
-                "AND a.pk = (SELECT max(x.pk) FROM attribute_value x "
-                "WHERE x.dataset_pk = a.dataset_pk AND x.attribute_id = a.attribute_id "
-                "AND x.attach_key = a.attach_key AND x.recorded_at <= :asof)"
-            )
-        rows = self.conn.execute(statement, {"ds": dataset_pk, "asof": as_of})
+        """The attribute values as they stood at ``as_of`` (None: now), and when each was
+        recorded."""
+        rows = self.conn.execute(_attributes_sql(as_of), {"ds": dataset_pk, "asof": as_of})
         return {(r[0], r[1]): (r[2], _when(r[3])) for r in rows}
+
+    def attribute_values(
+        self, dataset_pk: int, as_of: dt.datetime | None = None
+    ) -> dict[tuple[str, str], str | None]:
+        """The attribute values as they stood at ``as_of`` (None: now), without when they were
+        recorded (every data query reads them: the stamps cost more than the values)."""
+        rows = self.conn.execute(_attributes_sql(as_of), {"ds": dataset_pk, "asof": as_of})
+        return {(r[0], r[1]): r[2] for r in rows}
 
     def attribute_deletions(
         self, dataset_pk: int, after: dt.datetime, as_of: dt.datetime | None = None

@@ -29,7 +29,7 @@ import datetime as dt
 import functools
 import itertools
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Final, Literal
 
@@ -53,7 +53,6 @@ from service.formats.writers.data_common import (
     Structure,
 )
 from service.model import (
-    AttributeRelationship,
     ConceptScheme,
     DataStructure,
     Localised,
@@ -79,14 +78,13 @@ from service.query.structure import ApiVersion, parse_v2
 from service.storage.data_reads import (
     DEFAULT_ORDER,
     AttributeHistory,
-    AttributeState,
     DataReads,
     OrderTerm,
     Scope,
 )
 from service.storage.observations import ObservationStore
 from service.storage.structures import IndexEntry, StructureRepository
-from service.usecases.attachment import attach_key, dimensions_of
+from service.usecases.attachment import dimensions_of
 from service.usecases.flows import FlowContext, resolve_flow, resolve_structure
 from service.usecases.structure import Selection, select_entries
 from service.validation.periods import PeriodError
@@ -136,9 +134,7 @@ def locate_v1(
     ]
     if not found:
         raise NoResultsFound(f"no provider {provider_ref} reports data for {flow.label}")
-    areas = [flow.provider_areas(p, AREA) for p in found]
-    union = None if None in areas else frozenset().union(*(a for a in areas if a is not None))
-    return replace(target, areas=union)
+    return replace(target, areas=_any_of([flow.provider_areas(p, AREA) for p in found]))
 
 
 def _flow_target(flow: FlowContext) -> DataTarget:
@@ -170,12 +166,33 @@ def locate_v2(
         what = f"{context} {agency}/{resource_id}/{version or '*'}"
         raise NoResultsFound(f"no {what} in this service")
     if len(entries) > 1:
-        names = ", ".join(f"{e.type.value} {e.agency}:{e.id}({e.version})" for e in entries)
-        raise NotImplementedYet(
-            f"the query selects {len(entries)} artefacts ({names}); data queries over several "
-            "dataflows are not supported: select one"
-        )
+        return _agreements_of_one_flow(repo, entries)
     return _target_of(repo, entries[0])
+
+
+def _agreements_of_one_flow(repo: StructureRepository, entries: Sequence[IndexEntry]) -> DataTarget:
+    """Several provision agreements of one dataflow: that dataflow, for the REF_AREAs of any
+    of them. Anything else over several artefacts is not supported (501, naming a few)."""
+    targets = (
+        [_target_of(repo, e) for e in entries]
+        if all(e.type is StructureType.PROVISIONAGREEMENT for e in entries)
+        else []
+    )
+    flows = {t.flow.dataflow.key for t in targets}
+    if len(flows) != 1:
+        shown = ", ".join(f"{e.type.value} {e.agency}:{e.id}({e.version})" for e in entries[:5])
+        more = f" and {len(entries) - 5} more" if len(entries) > 5 else ""
+        raise NotImplementedYet(
+            f"the query selects {len(entries)} artefacts ({shown}{more}); data queries over "
+            "several dataflows are not supported: select one (several provision agreements of "
+            "one dataflow are fine)"
+        )
+    return replace(_flow_target(targets[0].flow), areas=_any_of([t.areas for t in targets]))
+
+
+def _any_of(areas: Sequence[frozenset[str] | None]) -> frozenset[str] | None:
+    """The REF_AREAs any of several providers may report (None: any)."""
+    return None if None in areas else frozenset().union(*(a for a in areas if a is not None))
 
 
 def _target_of(repo: StructureRepository, entry: IndexEntry) -> DataTarget:
@@ -419,44 +436,90 @@ def _number(value: float | None) -> str:
 
 #: The value of an attribute above observation level at an attach key (None: none).
 Lookup = Callable[[str, str], str | None]
+#: Per (attribute, attach key without the period), the values of an attribute attached to the
+#: period, by period.
+ByPeriod = dict[tuple[str, str], dict[str, str]]
+
+
+#: After how many series the values attached to the period are indexed (a query of a few
+#: series looks up the values of its rows).
+_INDEXED_AFTER: Final = 16
+
+
+class _Values:
+    """The attribute values above observation level that rows take, as of one instant."""
+
+    def __init__(self, get: Lookup, state: Mapping[tuple[str, str], str | None] | None = None):
+        self.get = get
+        self._state = state
+        self._by_period: ByPeriod | None = None
+
+    def by_period(self) -> ByPeriod | None:
+        """Those attached to the period, for a series to find once (None: look each up with
+        ``get``); indexed on first use, for queries of many series."""
+        if self._by_period is None and self._state is not None:
+            self._by_period = {}
+            for (name, key), value in self._state.items():
+                base, at, period = key.rpartition("@")
+                if at and value is not None:
+                    self._by_period.setdefault((name, base), {})[period] = value
+        return self._by_period
 
 
 class _Shaper:
     """Turns stored rows into :data:`OutRow` with every attribute value that applies.
 
     The attach keys of the higher-level attributes depend on the series key alone (and the
-    period, for those attached to the time dimension): they are worked out once per series.
+    period, for those attached to the time dimension): they are worked out once per series,
+    and so are the values that do not depend on the period.
     """
 
     def __init__(self, plan: DataPlan) -> None:
         dsd = plan.dsd
         self.dims = plan.dimensions
-        self.time = plan.time
-        self.higher: list[tuple[str, AttributeRelationship]] = [
-            (a.id, dimensions_of(a.relationship, dsd))
-            for a in dsd.attributes
-            if a.relationship.level != "observation"
-        ]
+        time = plan.time
+        #: Per higher-level attribute: its id, the positions of the key dimensions it attaches
+        #: to (None: the data set), and whether it attaches to the period too.
+        self.higher: list[tuple[str, tuple[int, ...] | None, bool]] = []
+        for attribute in dsd.attributes:
+            rel = dimensions_of(attribute.relationship, dsd)
+            if rel.level == "observation":
+                continue
+            if rel.level == "dataset":
+                self.higher.append((attribute.id, None, False))
+                continue
+            wanted = set(rel.dimensions)
+            positions = tuple(n for n, d in enumerate(self.dims) if d in wanted)
+            self.higher.append((attribute.id, positions, time is not None and time in wanted))
         self._series = ""
         self._codes: list[str] = []
         #: Per higher-level attribute of the current series: (id, attach key, with period).
         self._bases: list[tuple[str, str, bool]] = []
-        #: The values of the current series' attributes that do not depend on the period, as
-        #: ``_lookup`` gave them.
+        #: The values of the current series' attributes that do not depend on the period, and
+        #: how to find those that do, as ``_values`` gave them.
         self._fixed: dict[str, str] = {}
-        self._lookup: Lookup | None = None
+        self._timed: list[tuple[str, str, dict[str, str] | None]] = []
+        self._values: _Values | None = None
+        self._series_seen = 0
 
     def codes(self, series_key: str) -> list[str]:
         """The codes of a series key, and its attach keys worked out when it changes."""
         if series_key != self._series:
-            self._series, self._codes, self._lookup = series_key, series_key.split("."), None
-            parts: list[str | None] = list(self._codes)
+            codes = series_key.split(".")
+            if len(codes) != len(self.dims):
+                raise ValueError(f"series key {series_key!r}: {len(self.dims)} codes expected")
+            self._series, self._codes, self._values = series_key, codes, None
             self._bases = []
-            for name, rel in self.higher:
-                key = attach_key(rel, self.dims, parts, "", self.time)
+            keys: dict[tuple[int, ...], str | None] = {}  # attributes share attachments
+            for name, positions, timed in self.higher:
+                if positions is None:
+                    self._bases.append((name, "", False))
+                    continue
+                if positions not in keys:
+                    keys[positions] = _attach_key(codes, positions)
+                key = keys[positions]
                 if key is not None:
-                    timed = key.endswith("@")
-                    self._bases.append((name, key[:-1] if timed else key, timed))
+                    self._bases.append((name, key, timed))
         return self._codes
 
     def keys(self, series_key: str, period: str) -> Iterator[tuple[str, str]]:
@@ -465,6 +528,22 @@ class _Shaper:
         for name, base, timed in self._bases:
             yield name, f"{base}@{period}" if timed else base
 
+    def _take(self, values: _Values) -> None:
+        """The current series' values from ``values``."""
+        self._values = values
+        fixed = ((name, values.get(name, base)) for name, base, timed in self._bases if not timed)
+        self._fixed = {name: found for name, found in fixed if found is not None}
+        self._timed = []
+        self._series_seen += 1
+        indexed = values.by_period() if self._series_seen > _INDEXED_AFTER else None
+        for name, base, timed in self._bases:
+            if not timed:
+                continue
+            if indexed is None:
+                self._timed.append((name, base, None))
+            elif periods := indexed.get((name, base)):
+                self._timed.append((name, base, periods))
+
     def row(
         self,
         series_key: str,
@@ -472,32 +551,44 @@ class _Shaper:
         value: float | None,
         text: str | None,
         attrs: str | None,
-        lookup: Lookup,
+        values: _Values,
     ) -> OutRow:
         codes = self.codes(series_key)
-        if lookup is not self._lookup:
-            self._lookup = lookup
-            fixed = ((name, lookup(name, base)) for name, base, timed in self._bases if not timed)
-            self._fixed = {name: found for name, found in fixed if found is not None}
-        found: dict[str, str] = msgspec.json.decode(attrs) if attrs else {}
-        found.update(self._fixed)
-        for name, base, timed in self._bases:
-            if timed:
-                higher = lookup(name, f"{base}@{period}")
-                if higher is not None:
-                    found[name] = higher
+        if values is not self._values:
+            self._take(values)
+        if attrs:
+            found: dict[str, str] = msgspec.json.decode(attrs)
+            found.update(self._fixed)
+        else:
+            found = self._fixed.copy()
+        for name, base, periods in self._timed:
+            higher = (
+                periods.get(period) if periods is not None else values.get(name, f"{base}@{period}")
+            )
+            if higher is not None:
+                found[name] = higher
         return codes, period, text if text is not None else _number(value), found
 
 
-def _state_lookup(state: AttributeState) -> Lookup:
+def _attach_key(codes: list[str], positions: tuple[int, ...]) -> str | None:
+    """The attach key (without the period) of the codes at ``positions`` (the others empty);
+    None when one of them is empty (``attachment.attach_key``)."""
+    parts = [""] * len(codes)
+    for n in positions:
+        if not codes[n]:
+            return None
+        parts[n] = codes[n]
+    return ".".join(parts)
+
+
+def _state_values(state: Mapping[tuple[str, str], str | None]) -> _Values:
     def lookup(name: str, key: str) -> str | None:
-        found = state.get((name, key))
-        return None if found is None else found[0]
+        return state.get((name, key))
 
-    return lookup
+    return _Values(lookup, state)
 
 
-def _history_lookup(history: AttributeHistory, when: dt.datetime) -> Lookup:
+def _history_values(history: AttributeHistory, when: dt.datetime) -> _Values:
     def lookup(name: str, key: str) -> str | None:
         versions = history.get((name, key))
         if not versions:
@@ -505,7 +596,7 @@ def _history_lookup(history: AttributeHistory, when: dt.datetime) -> Lookup:
         at = bisect.bisect_right(versions, when, key=lambda v: v[0])
         return versions[at - 1][1] if at else None
 
-    return lookup
+    return _Values(lookup)
 
 
 def accepts(plan: DataPlan, row: OutRow, *, values: bool = True) -> bool:
@@ -596,20 +687,22 @@ def _shown(plan: DataPlan, rows: Iterable[OutRow]) -> Iterator[OutRow]:
     ``serieskeysonly`` and ``nodata`` (writers read a series from its first row)."""
     every = {a.id for a in plan.dsd.attributes}
     strip = plan.attributes != every
-    shaped = (
-        (
-            codes,
-            period,
-            value if plan.values else "",
-            {k: v for k, v in attrs.items() if k in plan.attributes} if strip else attrs,
+    shaped: Iterable[OutRow] = rows
+    if strip or not plan.values:  # else the rows are as written
+        shaped = (
+            (
+                codes,
+                period,
+                value if plan.values else "",
+                {k: v for k, v in attrs.items() if k in plan.attributes} if strip else attrs,
+            )
+            for codes, period, value, attrs in rows
         )
-        for codes, period, value, attrs in rows
-    )
     if (
         plan.params.detail in ("full", "dataonly")
         or plan.dimension_at_observation == ALL_DIMENSIONS
     ):
-        return shaped
+        return iter(shaped)
     at_obs = plan.dimension_at_observation
     positions = [i for i, d in enumerate(plan.dimensions) if d != at_obs]
     with_time = at_obs != plan.time
@@ -628,6 +721,11 @@ class _Window:
         self.left = limit
 
     def __call__(self, rows: Iterable[OutRow]) -> Iterator[OutRow]:
+        if not self.skip and self.left is None:
+            return iter(rows)  # nothing to count
+        return self._counted(rows)
+
+    def _counted(self, rows: Iterable[OutRow]) -> Iterator[OutRow]:
         for row in rows:
             if self.left is not None and self.left <= 0:
                 return
@@ -669,13 +767,14 @@ class _Run:
 def _current(run: _Run) -> Iterator[DataSetPart]:
     """The data as they stand (or stood at ``asOf``): one data set."""
     as_of = run.params.as_of
-    lookup = _state_lookup(run.reads.attributes(run.scope.dataset_pk, as_of))
+    values = _state_values(run.reads.attribute_values(run.scope.dataset_pk, as_of))
+    shape = run.shaper.row
+    exact = run.plan.window is not None or bool(run.plan.components)
 
     def source(order: Sequence[OrderTerm]) -> Iterator[OutRow]:
-        for r in run.reads.observations(run.scope, order, as_of=as_of):
-            row = run.shaper.row(r[0], r[1], r[2], r[3], r[4], lookup)
-            if accepts(run.plan, row):
-                yield row
+        rows = run.reads.observations(run.scope, order, as_of=as_of)
+        shaped = (shape(r[0], r[1], r[2], r[3], r[4], values) for r in rows)
+        return (row for row in shaped if accepts(run.plan, row)) if exact else shaped
 
     yield DataSetPart(DataSetInfo("I"), run.finish(_per_series(run.plan, source)))
 
@@ -685,7 +784,7 @@ def _changes(run: _Run, after: dt.datetime) -> Iterator[DataSetPart]:
     as_of, dataset = run.params.as_of, run.scope.dataset_pk
     run.reads.wait_for_writers(dataset)  # no upload stamped before now is still uncommitted
     state = run.reads.attributes(dataset, as_of)
-    lookup = _state_lookup(state)
+    values = _state_values({key: value for key, (value, _) in state.items()})
     changed = {key for key, (_, when) in state.items() if when > after}
 
     def source(order: Sequence[OrderTerm]) -> Iterator[OutRow]:
@@ -693,7 +792,7 @@ def _changes(run: _Run, after: dt.datetime) -> Iterator[DataSetPart]:
             run.scope, order, as_of=as_of, changed_after=None if changed else after, stamps=True
         )
         for r in rows:
-            row = run.shaper.row(r[0], r[1], r[2], r[3], r[4], lookup)
+            row = run.shaper.row(r[0], r[1], r[2], r[3], r[4], values)
             fresh = (r[5] is not None and r[5] > after) or any(
                 k in changed for k in run.shaper.keys(r[0], r[1])
             )
@@ -737,8 +836,8 @@ def _history(run: _Run) -> Iterator[DataSetPart]:
             info = DataSetInfo("D", valid_to=recorded)
             yield DataSetPart(info, run.window(run.deleted_rows((v[0], v[1]) for v in group)))
             continue
-        lookup = _history_lookup(history, recorded)
-        rows = (run.shaper.row(v[0], v[1], v[2], v[3], v[4], lookup) for v in group)
+        values = _history_values(history, recorded)
+        rows = (run.shaper.row(v[0], v[1], v[2], v[3], v[4], values) for v in group)
         accepted = (row for row in rows if accepts(run.plan, row))
         limited = _first_last(run.plan, accepted) if params.first_n or params.last_n else accepted
         yield DataSetPart(DataSetInfo("R", recorded, until), run.finish(limited))
@@ -795,7 +894,12 @@ def _years(plan: DataPlan) -> tuple[int, int] | None:
 
 def _estimate(run: _Run, cap: int) -> int:
     """At most how many observations (series, without observations) the query returns, as SQL
-    counts them before the exact filters; no more than ``cap + 1`` are counted."""
+    counts them before the exact filters; no more than ``cap + 1`` are counted, and nothing
+    when the store holds no more than ``cap`` observation versions in all (counting a million
+    takes a fifth of a second before the first byte)."""
+    bound = run.reads.most_rows()
+    if bound <= cap:
+        return bound
     params = run.params
     found = run.reads.count(
         run.scope,

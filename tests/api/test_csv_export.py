@@ -4,6 +4,7 @@ the general path writes: the same header, the same cells (numbers as numbers), t
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import threading
 from collections.abc import Iterator
@@ -11,9 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
 
-from service.usecases import csv_export
-from tests.api.test_upload_columnar import first_load, revision
+from service.formats.base import Lang
+from service.query.data import DataParams
+from service.query.structure import ApiVersion
+from service.storage.structures import StructureRepository
+from service.usecases import csv_export, data
+from tests.api.test_upload_columnar import first_load, first_rows, message, obs, revision
 from tests.api.upload_helpers import Env, fresh_settings, open_env
 
 A05 = "/rest/v2/data/dataflow/ILO/DF_ILMS_A05/1.0"
@@ -58,6 +65,10 @@ def test_postgresql_writes_what_the_general_path_writes(
     loaded: Env, monkeypatch: pytest.MonkeyPatch, query: dict[str, str]
 ) -> None:
     url = A05 + (f"/{query['key']}" if "key" in query else "")
+    assert_both_paths_alike(loaded, monkeypatch, url)
+
+
+def assert_both_paths_alike(env: Env, monkeypatch: pytest.MonkeyPatch, url: str) -> None:
     used: list[bool] = []
     applies = csv_export.applies
 
@@ -66,14 +77,45 @@ def test_postgresql_writes_what_the_general_path_writes(
         return used[-1]
 
     monkeypatch.setattr(csv_export, "applies", spy)
-    fast = loaded.client.get(url, headers={"Accept": CSV20})
+    fast = env.client.get(url, headers={"Accept": CSV20})
     assert fast.status_code == 200, fast.text[:500]
     assert used == [True]
     monkeypatch.setattr(csv_export, "applies", lambda *args: False)
-    general = loaded.client.get(url, headers={"Accept": CSV20})
+    general = env.client.get(url, headers={"Accept": CSV20})
     assert general.status_code == 200
     assert rows(fast.content) == rows(general.content)
     assert len(rows(fast.content)[1]) > 0
+
+
+def test_values_above_the_observation_are_quoted_alike(
+    env_pg: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Attribute values attached to the series and to the period are written by PostgreSQL
+    once per series (or period): quotes, commas, backslashes and line breaks as in a cell."""
+    odd = 'Survey, "quoted" \\ back\\slash\ntwo lines'
+    sent = [
+        obs("THA", "SEX_T", "ECO_ISIC4_TOTAL", str(year), "1.5", SOURCE=odd)
+        for year in range(2015, 2018)
+    ]
+    sent.append(obs("VNM", "SEX_F", "ECO_ISIC4_A", "2015", "2", SOURCE="plain"))
+    assert env_pg.post(message(sent)).status_code == 201
+    assert_both_paths_alike(env_pg, monkeypatch, A05)
+    _, found = rows(env_pg.client.get(A05, headers={"Accept": CSV20}).content)
+    assert sum(odd in line for line in found) == 3
+
+
+def test_an_export_leaves_the_request_session_its_connection(tmp_path: Path) -> None:
+    """The COPY takes a connection of its own once the request's session has let go of its
+    one: with a pool of one connection, the export is served (else it waits for the pool's
+    timeout, then fails)."""
+    settings = fresh_settings("postgres", tmp_path, "csv_pool")
+    with open_env(settings) as env:
+        assert env.post(first_load()).status_code == 201
+    one = settings.model_copy(update={"pool_size": 1, "max_overflow": 0})
+    with open_env(one) as env:
+        response = env.client.get(A05, headers={"Accept": CSV20})
+        assert response.status_code == 200, response.text[:500]
+        assert len(rows(response.content)[1]) == len(first_rows())
 
 
 def test_queries_it_does_not_serve_take_the_general_path(
@@ -114,3 +156,36 @@ def test_a_client_that_goes_away_mid_export_holds_nothing_up(
     worker.start()
     worker.join(timeout=60)  # a deadlock, not a speed: the request normally takes milliseconds
     assert done == [200]
+
+
+def test_an_export_collected_in_a_reference_cycle_lets_go_of_its_connection(
+    loaded: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An abandoned export may be collected from a reference cycle, whose weak references the
+    collector clears first: the pool's then rolls back the export's connection. The COPY runs
+    in a thread of its own, which then ends it, rather than holding the connection locked
+    inside the abandoned generator (the rollback would wait for ever)."""
+    monkeypatch.setattr(csv_export, "_CHUNK", 64)  # many chunks: stop inside the COPY
+    engine = create_engine(loaded.settings.database_url, pool_size=1, max_overflow=0)
+    with Session(engine) as session:
+        repo = StructureRepository(session)
+        target = data.locate_v2(repo, "dataflow", "ILO", "DF_ILMS_A05", "1.0")
+        plan = data.plan_query(target, None, DataParams.parse([]), ApiVersion.V2)
+        state = data.data_state(session, plan)
+        assert state.dataset_pk is not None
+        options = data.MessageOptions(Lang(("en",)), "ILO", {})
+        message = data.build_message(repo, plan, options)
+        found = csv_export.export(session, plan, state.dataset_pk, message, cap=1000)
+        assert found is not None
+        next(found)
+        cycle: list[object] = [found]
+        cycle.append(cycle)
+        del found, cycle
+    collected: list[int] = []
+    collector = threading.Thread(target=lambda: collected.append(gc.collect()))
+    collector.start()
+    collector.join(timeout=60)  # a deadlock, not a speed
+    assert collected
+    with engine.connect() as conn:  # the pool's one connection came back
+        assert conn.execute(text("SELECT 1")).scalar_one() == 1
+    engine.dispose()

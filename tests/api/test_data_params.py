@@ -382,6 +382,15 @@ class TestProviders:
         assert rows[0]["STRUCTURE"] == "dataprovision"
         assert rows[0]["STRUCTURE_ID"] == "ILO:PA_VNM_ILMS_A05(1.0)"
 
+    def test_several_provision_agreements_of_one_dataflow(self, served: Env) -> None:
+        url = "/rest/v2/data/provisionagreement/ILO/PA_VNM_ILMS_A05,PA_THA_ILMS_A05/1.0"
+        rows = get_csv(served, url)
+        assert {r["REF_AREA"] for r in rows} == {"VNM", "THA"}
+        assert rows[0]["STRUCTURE"] == "dataflow"  # the answer is the dataflow's, in part
+        assert rows[0]["STRUCTURE_ID"] == "ILO:DF_ILMS_A05(1.0)"
+        several = "/rest/v2/data/provisionagreement/ILO/PA_VNM_ILMS_A05,PA_THA_ILMS_B09/1.0"
+        assert status(served, several) == (501, 501)
+
 
 class TestV2Paths:
     @pytest.mark.parametrize(
@@ -401,6 +410,10 @@ class TestV2Paths:
         assert len(get_csv(served, path)) == len(found(served))
 
     def test_several_artefacts(self, served: Env) -> None:
+        every = served.client.get("/rest/v2/data/*/*/*/*/*", headers={"Accept": CSV20})
+        assert every.status_code == 501
+        assert "more" in every.text  # a few are named, not all
+        assert len(every.content) < 2000
         assert status(served, "/rest/v2/data/dataflow/ILO") == (501, 501)
         assert status(served, "/rest/v2/data/dataflow") == (501, 501)
         assert status(served, "/rest/v2/data/dataflow/ILO/DF_NOPE") == (404, 100)

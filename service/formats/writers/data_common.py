@@ -233,11 +233,19 @@ def grouped(
     keys = message.key_dimensions
     time = message.time_dimension
     positions = [(-1 if d == time else keys.index(d)) for d in dims]
+    # The rows of one series usually share their codes' list: then, unless the period is part
+    # of the series key, the key is the same.
+    by_codes = -1 not in positions
     current: tuple[str, ...] | None = None
+    last: Sequence[str] | None = None
     members: list[OutRow] = []
     for row in rows:
-        codes, period = row[0], row[1]
-        key = tuple(period if p < 0 else codes[p] for p in positions)
+        codes = row[0]
+        if by_codes and codes is last:
+            members.append(row)
+            continue
+        last = codes
+        key = tuple([row[1] if p < 0 else codes[p] for p in positions])
         if key != current:
             if current is not None:
                 yield current, members
