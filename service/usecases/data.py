@@ -29,7 +29,7 @@ import datetime as dt
 import functools
 import itertools
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Final, Literal
 
@@ -86,6 +86,7 @@ from service.storage.observations import ObservationStore
 from service.storage.structures import IndexEntry, StructureRepository
 from service.usecases.attachment import dimensions_of
 from service.usecases.flows import FlowContext, resolve_flow, resolve_structure
+from service.usecases.rendering import ResponseCache
 from service.usecases.structure import Selection, select_entries
 from service.validation.periods import PeriodError
 
@@ -740,6 +741,11 @@ class _Window:
 # --- data sets --------------------------------------------------------------------------------
 
 
+#: Data sets with more attribute values than this are read each time (``_Run.current_values``).
+_VALUES_KEPT_UP_TO: Final = 100_000
+_CURRENT_VALUES: ResponseCache[Hashable, dict[tuple[str, str], str | None]] = ResponseCache(8)
+
+
 @dataclass(frozen=True)
 class _Run:
     """One execution of a plan against a data set."""
@@ -749,10 +755,28 @@ class _Run:
     scope: Scope
     shaper: _Shaper
     window: _Window
+    #: When the data set last changed (None: not known).
+    changed: dt.datetime | None = None
 
     @property
     def params(self) -> DataParams:
         return self.plan.params
+
+    def current_values(self) -> Mapping[tuple[str, str], str | None]:
+        """The attribute values as they stand (or stood at ``asOf``). Every data query needs
+        them, and a small one would spend most of its time reading them: the current ones are
+        kept per worker, by store, data set and its last change, for data sets with no more
+        than ``_VALUES_KEPT_UP_TO``."""
+        dataset, as_of = self.scope.dataset_pk, self.params.as_of
+        if as_of is not None or self.changed is None:
+            return self.reads.attribute_values(dataset, as_of)
+        key = (str(self.reads.conn.engine.url), dataset, self.changed)
+        found = _CURRENT_VALUES.get(key)
+        if found is None:
+            found = self.reads.attribute_values(dataset)
+            if len(found) <= _VALUES_KEPT_UP_TO:
+                _CURRENT_VALUES.put(key, found)
+        return found
 
     def finish(self, rows: Iterable[OutRow]) -> Iterator[OutRow]:
         return self.window(_shown(self.plan, rows))
@@ -767,7 +791,7 @@ class _Run:
 def _current(run: _Run) -> Iterator[DataSetPart]:
     """The data as they stand (or stood at ``asOf``): one data set."""
     as_of = run.params.as_of
-    values = _state_values(run.reads.attribute_values(run.scope.dataset_pk, as_of))
+    values = _state_values(run.current_values())
     shape = run.shaper.row
     exact = run.plan.window is not None or bool(run.plan.components)
 
@@ -915,9 +939,11 @@ def _estimate(run: _Run, cap: int) -> int:
     return min(found, params.limit) if params.limit is not None else found
 
 
-def too_large(cap: int) -> ResultTooLarge:
+def too_large(cap: int, detail: str = "full") -> ResultTooLarge:
+    """Over the cap: of observations, or of series when the answer holds none."""
+    what = "series" if detail in ("serieskeysonly", "nodata") else "observations"
     return ResultTooLarge(
-        f"the query matches more than {cap} observations (this service's limit); narrow "
+        f"the query matches more than {cap} {what} (this service's limit); narrow "
         "it with a key, c[...] or a period range, or page through it with offset and limit"
     )
 
@@ -936,9 +962,10 @@ def run_query(
         scope_of(plan, state.dataset_pk),
         _Shaper(plan),
         _Window(plan.params.offset, plan.params.limit),
+        state.last_changed,
     )
     if _estimate(run, cap) > cap:
-        raise too_large(cap)
+        raise too_large(cap, plan.params.detail)
     params = plan.params
     if params.include_history:
         parts = _history(run)

@@ -493,3 +493,12 @@ class TestCap:
         assert len(get_csv(capped, A05, lastNObservations=2)) == 2
         assert len(get_csv(capped, A05, startPeriod="2018")) == 2  # the year pre-filter counts
         assert len(get_csv(capped, A05, detail="serieskeysonly")) == 1
+
+    def test_without_observations_the_cap_counts_series(self, capped: Env) -> None:
+        more = [row(area=area) for area in ("VNM", "MYS", "IDN", "PHL")]  # 5 series in all
+        assert capped.post(message(*more)).status_code == 201
+        for detail in ("serieskeysonly", "nodata"):
+            response = capped.client.get(A05, params={"detail": detail})
+            assert response.status_code == 413
+            assert "more than 3 series" in response.text
+        assert "more than 3 observations" in capped.client.get(A05).text
