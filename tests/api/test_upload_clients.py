@@ -36,6 +36,7 @@ from hypothesis import strategies as st
 
 from service.settings import PROJECT_ROOT
 from tests.api.upload_helpers import (
+    A05_TOTALS,
     CSV10,
     CSV20,
     ML21_GEN,
@@ -55,14 +56,7 @@ from tests.api.upload_helpers import (
 STOCK_DSD_FILE = PROJECT_ROOT / "dsd" / "ILO_DSD_ILMS_STOCK_1.0.xml"
 FLOW_ID = "DF_ILMS_A05"
 OBS_ATTRIBUTES = ("OBS_STATUS", "DECIMALS", "NOTE_CLASSIF", "UPPER_BOUND", "LOWER_BOUND")
-TOTALS = {
-    "FREQ": "A",
-    "MEASURE": "MST_TEMP_NB",
-    "AGE": "AGE_AGGREGATE_TOTAL",
-    "EDU": "EDU_ISCED11_TOTAL",
-    "OCU": "OCU_ISCO08_TOTAL",
-    "STE": "STE_ICSE93_TOTAL",
-}
+TOTALS = A05_TOTALS
 
 
 # --- what a message says -----------------------------------------------------------------------

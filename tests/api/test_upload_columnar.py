@@ -26,6 +26,7 @@ from service.model import DataStructure
 from service.storage.observations import ObservationStore
 from service.usecases import columnar
 from tests.api.upload_helpers import (
+    A05_TOTALS,
     CSV20,
     JSON20,
     ML21_SS,
@@ -38,16 +39,7 @@ from tests.api.upload_helpers import (
 
 FLOW = "ILO:DF_ILMS_A05(1.0)"
 DIMS = ("REF_AREA", "FREQ", "MEASURE", "SEX", "AGE", "EDU", "ECO", "OCU", "STE", "CBR", "CCT")
-TOTALS = {
-    "FREQ": "A",
-    "MEASURE": "MST_TEMP_NB",
-    "AGE": "AGE_AGGREGATE_TOTAL",
-    "EDU": "EDU_ISCED11_TOTAL",
-    "OCU": "OCU_ISCO08_TOTAL",
-    "STE": "STE_ICSE93_TOTAL",
-    "CBR": "CBR_BIR_TOTAL",
-    "CCT": "CCT_CIT_TOTAL",
-}
+TOTALS = A05_TOTALS
 ATTRS = (
     "OBS_STATUS",
     "UNIT_MEASURE_TYPE",

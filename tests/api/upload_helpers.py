@@ -40,6 +40,17 @@ from service.usecases.flows import FlowContext, resolve_flow
 from tests.conftest import prepare, store_url
 
 STORES = ["sqlite", "postgres"]
+#: The codes of a DF_ILMS_A05 key other than REF_AREA, SEX and ECO: annual stock, totals.
+A05_TOTALS = {
+    "FREQ": "A",
+    "MEASURE": "MST_TEMP_NB",
+    "AGE": "AGE_AGGREGATE_TOTAL",
+    "EDU": "EDU_ISCED11_TOTAL",
+    "OCU": "OCU_ISCO08_TOTAL",
+    "STE": "STE_ICSE93_TOTAL",
+    "CBR": "CBR_BIR_TOTAL",
+    "CCT": "CCT_CIT_TOTAL",
+}
 A05 = "/rest/v2/data/dataflow/ILO/DF_ILMS_A05/1.0"
 CSV10 = "application/vnd.sdmx.data+csv;version=1.0.0"
 CSV20 = "application/vnd.sdmx.data+csv;version=2.0.0"

@@ -32,8 +32,8 @@ from sqlalchemy.orm import Session
 from service.db import make_engine
 from service.settings import PROJECT_ROOT
 from service.storage.tokens import TokenRepository
+from tests.api.upload_helpers import A05_TOTALS, series_key
 from tests.api.upload_helpers import STOCK_DIMENSIONS as DIMS
-from tests.api.upload_helpers import series_key
 from tests.conftest import prepare, store_url
 from tests.live import launch, stop
 
@@ -42,15 +42,7 @@ pytestmark = pytest.mark.conformance
 FLOW = "DF_ILMS_A05"
 UPLOAD = f"/rest/v2/data/dataflow/ILO/{FLOW}/1.0"
 CSV20 = "application/vnd.sdmx.data+csv;version=2.0.0"
-TOTALS = {
-    "FREQ": "A",
-    "MEASURE": "MST_TEMP_NB",
-    "AGE": "AGE_AGGREGATE_TOTAL",
-    "EDU": "EDU_ISCED11_TOTAL",
-    "OCU": "OCU_ISCO08_TOTAL",
-    "STE": "STE_ICSE93_TOTAL",
-    "CCT": "CCT_CIT_TOTAL",
-}
+TOTALS = A05_TOTALS
 SEXES = ("SEX_F", "SEX_M", "SEX_T")
 ECOS = ("ECO_ISIC4_A", "ECO_ISIC4_B", "ECO_ISIC4_TOTAL")
 BIRTHS = ("CBR_BIR_FOREIGN", "CBR_BIR_NATIVE", "CBR_BIR_TOTAL")
