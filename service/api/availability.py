@@ -21,7 +21,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from service.api.answers import LocateKey, ReadCaches, kept_response
-from service.api.auth import register_reads
+from service.api.auth import check_read_access, register_reads
 from service.api.conditional import http_date, not_modified
 from service.api.deps import in_session
 from service.errors import NoResultsFound, NotImplementedYet
@@ -123,6 +123,7 @@ def _answer(
 
 async def v1_availability(request: Request) -> Response:
     """Path segments come from ``request.path_params``: the shorter paths lack the last ones."""
+    await check_read_access(request)
     p = request.path_params
 
     def locate(repo: StructureRepository) -> DataTarget:
@@ -138,6 +139,7 @@ async def v2_availability(request: Request) -> Response:
     """Path segments come from ``request.path_params``: left out, agency, id and version are
     ``*``. sdmx-rest asks for a specific context; ``*`` (which sdmx1 sends) is taken as for
     data queries: the path must select exactly one artefact of any kind."""
+    await check_read_access(request)
     p = request.path_params
 
     def locate(repo: StructureRepository) -> DataTarget:
@@ -150,8 +152,9 @@ async def v2_availability(request: Request) -> Response:
     )
 
 
-def v1_every_flow() -> None:
+async def v1_every_flow(request: Request) -> None:
     """v1 without a dataflow: availability is answered per dataflow."""
+    await check_read_access(request)
     raise NotImplementedYet(
         "availability of every dataflow at once is not supported; name one: "
         "/rest/availableconstraint/{flowRef}"

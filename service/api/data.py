@@ -18,7 +18,7 @@ from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.orm import Session
 
 from service.api.answers import LocateKey, ReadCaches, head_of_stream, kept_response
-from service.api.auth import register_reads
+from service.api.auth import check_read_access, register_reads
 from service.api.conditional import http_date, not_modified
 from service.api.deps import in_session
 from service.api.errors import render_error
@@ -190,6 +190,7 @@ def _respond(
 
 async def v1_data(request: Request) -> Response:
     """Path segments come from ``request.path_params``: the shorter paths lack the last ones."""
+    await check_read_access(request)
     p = request.path_params
     where = (p["flow_ref"], p.get("provider_ref"))
 
@@ -203,6 +204,7 @@ async def v1_data(request: Request) -> Response:
 
 async def v2_data(request: Request) -> Response:
     """Path segments come from ``request.path_params``: the shorter paths lack the last ones."""
+    await check_read_access(request)
     p = request.path_params
     where = (p["context"], p["agency"], p["resource_id"], p.get("version"))
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from service.api.auth import register_reads
+from service.api.auth import check_read_access, register_reads
 from service.api.conditional import http_date, not_modified
 from service.api.deps import in_session
 from service.api.encoding import accepts_gzip
@@ -147,6 +147,7 @@ async def v2_structure(
     format: Format = None,  # noqa: A002 - the SDMX parameter name
 ) -> Response:
     """Path segments come from ``request.path_params``: the shorter paths lack the last ones."""
+    await check_read_access(request)
     p = request.path_params
     query = parse_v2(
         p["structure_type"],
@@ -179,6 +180,7 @@ async def v1_structure(
     format: Format = None,  # noqa: A002 - the SDMX parameter name
 ) -> Response:
     """Path segments come from ``request.path_params``: the shorter paths lack the last ones."""
+    await check_read_access(request)
     p = request.path_params
     resource = p["resource"]
     if resource in V1_OTHER:

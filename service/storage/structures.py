@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from threading import Lock
 
 import msgspec
-from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy import Engine, delete, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from service.model import Artefact, Ref, artefact_class
@@ -178,8 +178,12 @@ class StructureRepository:
         self, dsd: tuple[str, str, str]
     ) -> tuple[StoreState, tuple[int, dt.datetime | None] | None]:
         """``state()`` and the data set of a DSD (agency, id, version) with when it last
-        changed (None before its first upload), in one round trip: what every data query
-        answered from a cache must still ask."""
+        changed (None before its first upload), in one statement: what every data query
+        answered from a cache must still ask.
+
+        On PostgreSQL, before the session has begun a transaction, it is asked outside one
+        (autocommit): an answer from the cache then costs two round trips (the pool's ping and
+        this), not four (BEGIN and ROLLBACK too), and PostgreSQL spends that much less too."""
         agency, dsd_id, version = dsd
         dataset = (
             select(DatasetRow.pk, DatasetRow.last_changed)
@@ -190,14 +194,22 @@ class StructureRepository:
             )
             .subquery()
         )
-        count, last, pk, changed = self.session.execute(
-            select(
-                select(func.count(ArtefactRow.pk)).scalar_subquery(),
-                select(func.max(ArtefactRow.updated_at)).scalar_subquery(),
-                select(dataset.c.pk).scalar_subquery(),
-                select(dataset.c.last_changed).scalar_subquery(),
-            )
-        ).one()
+        statement = select(
+            select(func.count(ArtefactRow.pk)).scalar_subquery(),
+            select(func.max(ArtefactRow.updated_at)).scalar_subquery(),
+            select(dataset.c.pk).scalar_subquery(),
+            select(dataset.c.last_changed).scalar_subquery(),
+        )
+        bind = self.session.get_bind()
+        if (
+            isinstance(bind, Engine)
+            and bind.dialect.name == "postgresql"
+            and not self.session.in_transaction()
+        ):
+            with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                count, last, pk, changed = conn.execute(statement).one()
+        else:
+            count, last, pk, changed = self.session.execute(statement).one()
         found = None if pk is None else (int(pk), as_utc(changed))
         return StoreState(int(count), as_utc(last)), found
 
