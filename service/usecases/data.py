@@ -905,7 +905,28 @@ def scope_of(plan: DataPlan, dataset_pk: int) -> Scope:
         if dim == AREA and plan.target.areas is not None:
             codes = plan.target.areas if codes is None else codes & plan.target.areas
         allowed.append(codes)
-    return Scope(dataset_pk, plan.keys, tuple(allowed), _years(plan))
+    keys, narrowed = _cut_to_allowed(plan.keys, allowed)
+    return Scope(dataset_pk, keys, narrowed, _years(plan))
+
+
+def _cut_to_allowed(
+    keys: tuple[KeyFilter, ...], allowed: list[frozenset[str] | None]
+) -> tuple[tuple[KeyFilter, ...], tuple[frozenset[str] | None, ...]]:
+    """The keys cut to the allowed codes, where every key names the codes of a dimension: that
+    dimension then needs no filter of its own (a query for one series binds its few codes, not
+    the hundreds a constraint allows). A key left with no code for a dimension matches
+    nothing and goes; when none is left, nothing is cut (the SQL then finds nothing)."""
+    narrowed = list(allowed)
+    for position, codes in enumerate(allowed):
+        if codes is None or not keys or any(k[position] is None for k in keys):
+            continue
+        cut = tuple(
+            k[:position] + ((k[position] or frozenset()) & codes,) + k[position + 1 :] for k in keys
+        )
+        kept = tuple(k for k in cut if k[position])
+        if kept:
+            keys, narrowed[position] = kept, None
+    return keys, tuple(narrowed)
 
 
 def _years(plan: DataPlan) -> tuple[int, int] | None:
