@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -37,7 +38,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(settings)
         app.state.engine = engine
         app.state.sessionmaker = session_factory(engine)
+        # What exists now (the modules, the app) lives as long as the process: out of the
+        # collector's sight, a full collection no longer walks 150,000 objects (50-150 ms
+        # during which this worker answers nothing).
+        gc.collect()
+        gc.freeze()
         yield
+        gc.unfreeze()  # an app that stops in a process that goes on (tests) leaves no garbage
         engine.dispose()
 
     app = FastAPI(

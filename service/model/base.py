@@ -11,7 +11,7 @@ import msgspec
 Localised = dict[str, str]
 
 
-class Annotation(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+class Annotation(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
     """An SDMX annotation. ``text`` is localised; ``value`` is SDMX 3.0's AnnotationValue."""
 
     id: str | None = None
@@ -22,7 +22,7 @@ class Annotation(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     value: str | None = None
 
 
-class Ref(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+class Ref(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
     """A reference to a maintainable artefact, or to an item inside one.
 
     ``cls`` is the SDMX class name, as in SDMX-ML 2.1 ``Ref/@class`` and in URNs:
@@ -46,7 +46,7 @@ class Ref(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
         return f"{base}.{self.item}" if self.item else base
 
 
-class Item(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+class Item(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
     """An item of an item scheme (a code, a concept, a category, an organisation)."""
 
     id: str
@@ -57,7 +57,7 @@ class Item(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
 
 
 class MaintainableArtefact(
-    msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, tag_field="type"
+    msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, tag_field="type", gc=False
 ):
     """Anything with an agency, an id and a version.
 
@@ -116,7 +116,7 @@ class ItemScheme(MaintainableArtefact, frozen=True, kw_only=True, omit_defaults=
         return None
 
 
-class Representation(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+class Representation(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
     """How a component or concept is represented: coded (``enumeration``) or a text format.
 
     ``text_type`` is the SDMX data type (``String``, ``ObservationalTimePeriod``, ``Double``...);

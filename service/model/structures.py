@@ -12,7 +12,7 @@ from service.model.base import Annotation, MaintainableArtefact, Ref, Representa
 AttachmentLevel = Literal["dataset", "dimensions", "group", "observation"]
 
 
-class Dimension(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+class Dimension(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
     """A dimension. ``kind`` is ``time`` for the time dimension (TIME_PERIOD)."""
 
     id: str
@@ -23,7 +23,9 @@ class Dimension(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     annotations: tuple[Annotation, ...] = ()
 
 
-class AttributeRelationship(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+class AttributeRelationship(
+    msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False
+):
     """Where an attribute attaches.
 
     - ``dataset``: to the whole data set (2.1 ``None``, 3.0 ``Dataflow``);
@@ -39,7 +41,7 @@ class AttributeRelationship(msgspec.Struct, frozen=True, kw_only=True, omit_defa
     attachment_group: str | None = None
 
 
-class Attribute(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+class Attribute(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
     """A data attribute. ``mandatory`` is 2.1 ``assignmentStatus="Mandatory"`` / 3.0 usage."""
 
     id: str
@@ -50,7 +52,7 @@ class Attribute(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     annotations: tuple[Annotation, ...] = ()
 
 
-class Measure(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+class Measure(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
     """A measure (SDMX 2.1's primary measure, OBS_VALUE)."""
 
     id: str
@@ -59,7 +61,7 @@ class Measure(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     annotations: tuple[Annotation, ...] = ()
 
 
-class Group(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+class Group(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
     """A group key descriptor: a named subset of the dimensions."""
 
     id: str
@@ -123,7 +125,7 @@ class Dataflow(MaintainableArtefact, frozen=True, kw_only=True, omit_defaults=Tr
         yield self.structure
 
 
-class CubeRegion(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+class CubeRegion(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
     """A cube region: for each component, the values it includes (or excludes).
 
     ``time_start``/``time_end`` bound TIME_PERIOD where the region restricts it.
