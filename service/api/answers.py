@@ -3,21 +3,34 @@
 from __future__ import annotations
 
 import gzip
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Hashable, Iterator, Mapping
 from dataclasses import dataclass
 
 from fastapi import Request
 from fastapi.responses import Response
 
 from service.api.encoding import accepts_gzip
+from service.query.structure import ApiVersion
 from service.settings import Settings
 from service.storage.structures import StructureRepository
-from service.usecases.data import DataState, DataTarget
+from service.usecases.data import DataState, DataTarget, locate_v1, locate_v2
 from service.usecases.rendering import ResponseCache
 
 _VARY = "Accept, Accept-Language"
-#: Where a target is looked up: the API and the path segments that name it.
-LocateKey = tuple[Hashable, ...]
+#: The path segments that name a query's target (data and availability alike).
+_TARGET_SEGMENTS: dict[ApiVersion, tuple[str, ...]] = {
+    ApiVersion.V1: ("flow_ref", "provider_ref"),
+    ApiVersion.V2: ("context", "agency", "resource_id", "version"),
+}
+
+
+def locate(repo: StructureRepository, api: ApiVersion, p: Mapping[str, str]) -> DataTarget:
+    """The target a data or availability path names. v2 availability paths may leave out the
+    agency and id: ``*``."""
+    if api is ApiVersion.V1:
+        return locate_v1(repo, p["flow_ref"], p.get("provider_ref"))
+    agency, resource_id = p.get("agency", "*"), p.get("resource_id", "*")
+    return locate_v2(repo, p["context"], agency, resource_id, p.get("version"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,21 +55,23 @@ class ReadCaches:
         self.gzip_minimum_size = settings.gzip_minimum_size
 
     def target(
-        self, repo: StructureRepository, key: LocateKey, locate: Callable[[], DataTarget]
+        self, repo: StructureRepository, api: ApiVersion, path: Mapping[str, str]
     ) -> tuple[DataTarget, str, DataState]:
-        """The target, the structures' fingerprint it was resolved with, and its data set's
-        state. A known target costs one round trip, which asks both fingerprints."""
+        """The target ``path`` names (``locate``), the structures' fingerprint it was
+        resolved with, and its data set's state. A known target costs one round trip, which
+        asks both fingerprints."""
+        key = (api, *(path.get(name) for name in _TARGET_SEGMENTS[api]))
         known = self.targets.get(key)
         if known is not None:
             tag, target = known
             structures, dataset = repo.state_and_dataset(target.flow.dsd.key)
             if structures.tag == tag:
-                return target, tag, DataState(*dataset) if dataset else DataState(None, None)
+                return target, tag, DataState.of(dataset)
         tag = repo.state().tag
-        target = locate()
+        target = locate(repo, api, path)
         self.targets.put(key, (tag, target))
         _, dataset = repo.state_and_dataset(target.flow.dsd.key)
-        return target, tag, DataState(*dataset) if dataset else DataState(None, None)
+        return target, tag, DataState.of(dataset)
 
     def keep(self, etag: str, media_type: str, chunks: Iterator[bytes]) -> Iterator[bytes]:
         """``chunks`` passed on; a whole answer small enough to keep is kept under ``etag``

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from service.api.answers import LocateKey, ReadCaches, kept_response
+from service.api.answers import ReadCaches, kept_response
 from service.api.auth import check_read_access, register_reads
 from service.api.conditional import http_date, not_modified
 from service.api.deps import in_session
@@ -36,7 +35,7 @@ from service.usecases.availability import (
     availability,
     plan_availability,
 )
-from service.usecases.data import DataState, DataTarget, locate_v1, locate_v2
+from service.usecases.data import DataState
 
 router = APIRouter(tags=["availability"])
 
@@ -80,8 +79,6 @@ def _answer(
     request: Request,
     session: Session,
     api: ApiVersion,
-    where: LocateKey,
-    locate: Callable[[StructureRepository], DataTarget],
 ) -> Response:
     """Negotiate, check, then sum up (or 304, a kept answer, or nothing available)."""
     settings: Settings = request.app.state.settings
@@ -97,9 +94,7 @@ def _answer(
     query = AvailabilityQuery.parse(p.get("key"), p.get("component_id"), params.multi_items(), api)
     repo = StructureRepository(session)
     caches: ReadCaches = request.app.state.read_caches
-    target, structures, state = caches.target(
-        repo, ("availability", api, *where), lambda: locate(repo)
-    )
+    target, structures, state = caches.target(repo, api, p)
     plan = plan_availability(target, query, api)
     lang = Lang(negotiate_language(request.headers.get("accept-language")) or ("en",))
     etag = _etag(request, media_type, lang, state, structures)
@@ -124,15 +119,7 @@ def _answer(
 async def v1_availability(request: Request) -> Response:
     """Path segments come from ``request.path_params``: the shorter paths lack the last ones."""
     await check_read_access(request)
-    p = request.path_params
-
-    def locate(repo: StructureRepository) -> DataTarget:
-        return locate_v1(repo, p["flow_ref"], p.get("provider_ref"))
-
-    where = (p["flow_ref"], p.get("provider_ref"))
-    return await in_session(
-        request, lambda session: _answer(request, session, ApiVersion.V1, where, locate)
-    )
+    return await in_session(request, lambda session: _answer(request, session, ApiVersion.V1))
 
 
 async def v2_availability(request: Request) -> Response:
@@ -140,16 +127,7 @@ async def v2_availability(request: Request) -> Response:
     ``*``. sdmx-rest asks for a specific context; ``*`` (which sdmx1 sends) is taken as for
     data queries: the path must select exactly one artefact of any kind."""
     await check_read_access(request)
-    p = request.path_params
-
-    def locate(repo: StructureRepository) -> DataTarget:
-        agency, resource_id = p.get("agency", "*"), p.get("resource_id", "*")
-        return locate_v2(repo, p["context"], agency, resource_id, p.get("version"))
-
-    where = (p["context"], p.get("agency", "*"), p.get("resource_id", "*"), p.get("version"))
-    return await in_session(
-        request, lambda session: _answer(request, session, ApiVersion.V2, where, locate)
-    )
+    return await in_session(request, lambda session: _answer(request, session, ApiVersion.V2))
 
 
 async def v1_every_flow(request: Request) -> None:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.orm import Session
 
-from service.api.answers import LocateKey, ReadCaches, head_of_stream, kept_response
+from service.api.answers import ReadCaches, head_of_stream, kept_response
 from service.api.auth import check_read_access, register_reads
 from service.api.conditional import http_date, not_modified
 from service.api.deps import in_session
@@ -40,13 +40,10 @@ from service.usecases import csv_export
 from service.usecases.data import (
     DataPlan,
     DataState,
-    DataTarget,
     MessageOptions,
     build_message,
     check_format,
     content_language,
-    locate_v1,
-    locate_v2,
     plan_query,
     run_query,
 )
@@ -125,8 +122,6 @@ def _answer(
     request: Request,
     session: Session,
     api: ApiVersion,
-    where: LocateKey,
-    locate: Callable[[StructureRepository], DataTarget],
 ) -> Response:
     """Negotiate, check, then stream (or 304, or the v2 204); errors as SDMX messages."""
     settings: Settings = request.app.state.settings
@@ -136,7 +131,7 @@ def _answer(
         params = DataParams.parse(request.query_params.multi_items())
         repo = StructureRepository(session)
         caches: ReadCaches = request.app.state.read_caches
-        target, structures, state = caches.target(repo, (api, *where), lambda: locate(repo))
+        target, structures, state = caches.target(repo, api, request.path_params)
         plan = plan_query(target, request.path_params.get("key"), params, api)
         check_format(plan, fmt)
         return _respond(request, session, settings, plan, fmt, negotiated, structures, state)
@@ -191,29 +186,13 @@ def _respond(
 async def v1_data(request: Request) -> Response:
     """Path segments come from ``request.path_params``: the shorter paths lack the last ones."""
     await check_read_access(request)
-    p = request.path_params
-    where = (p["flow_ref"], p.get("provider_ref"))
-
-    def locate(repo: StructureRepository) -> DataTarget:
-        return locate_v1(repo, p["flow_ref"], p.get("provider_ref"))
-
-    return await in_session(
-        request, lambda session: _answer(request, session, ApiVersion.V1, where, locate)
-    )
+    return await in_session(request, lambda session: _answer(request, session, ApiVersion.V1))
 
 
 async def v2_data(request: Request) -> Response:
     """Path segments come from ``request.path_params``: the shorter paths lack the last ones."""
     await check_read_access(request)
-    p = request.path_params
-    where = (p["context"], p["agency"], p["resource_id"], p.get("version"))
-
-    def locate(repo: StructureRepository) -> DataTarget:
-        return locate_v2(repo, p["context"], p["agency"], p["resource_id"], p.get("version"))
-
-    return await in_session(
-        request, lambda session: _answer(request, session, ApiVersion.V2, where, locate)
-    )
+    return await in_session(request, lambda session: _answer(request, session, ApiVersion.V2))
 
 
 register_reads(router, "data", V2_PATHS, v2_data, "v2", "SDMX REST v2 data query (SDMX 3.0)")

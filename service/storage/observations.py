@@ -29,11 +29,11 @@ from typing import Any
 import msgspec
 import pyarrow as pa
 import pyarrow.csv as pcsv
-from sqlalchemy import Connection, insert, select, text
+from sqlalchemy import Connection, insert, text
 from sqlalchemy.orm import Session
 
 from service.model import DataStructure
-from service.storage.tables import DatasetRow, ObservationRow, as_utc
+from service.storage.tables import ObservationRow
 
 #: One staged observation row, in ``stage_obs`` column order.
 StagedObs = tuple[
@@ -541,19 +541,6 @@ class ObservationStore:
             {"a": dsd.agency, "i": dsd.id, "v": dsd.version},
         )
         return [(r[0], r[1], r[2]) for r in rows]
-
-    def find_dataset(self, dsd: DataStructure) -> tuple[int, dt.datetime | None] | None:
-        """The data set of a DSD and when it last changed; None before its first upload."""
-        row = self.conn.execute(
-            select(DatasetRow.pk, DatasetRow.last_changed).where(
-                DatasetRow.agency == dsd.agency,
-                DatasetRow.dsd_id == dsd.id,
-                DatasetRow.version == dsd.version,
-            )
-        ).first()
-        if row is None:
-            return None
-        return int(row[0]), as_utc(row[1])
 
     def drop_staging(self) -> None:
         for table in ("stage_obs", "stage_attr", "changes", "doomed", "attr_changes"):

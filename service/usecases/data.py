@@ -82,7 +82,6 @@ from service.storage.data_reads import (
     OrderTerm,
     Scope,
 )
-from service.storage.observations import ObservationStore
 from service.storage.structures import IndexEntry, StructureRepository
 from service.usecases.attachment import dimensions_of
 from service.usecases.flows import FlowContext, resolve_flow, resolve_structure
@@ -891,10 +890,14 @@ class DataState:
         stamp = self.last_changed.isoformat() if self.last_changed else "-"
         return f"{self.dataset_pk}:{stamp}"
 
+    @classmethod
+    def of(cls, found: tuple[int, dt.datetime | None] | None) -> DataState:
+        """From ``StructureRepository.state_and_dataset``'s data set (None: no data yet)."""
+        return cls(None, None) if found is None else cls(*found)
+
 
 def data_state(session: Session, plan: DataPlan) -> DataState:
-    found = ObservationStore(session).find_dataset(plan.dsd)
-    return DataState(None, None) if found is None else DataState(*found)
+    return DataState.of(StructureRepository(session).state_and_dataset(plan.dsd.key)[1])
 
 
 def scope_of(plan: DataPlan, dataset_pk: int) -> Scope:
