@@ -10,10 +10,11 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import enum
+import operator
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final, Literal, cast
+from typing import Any, Final, Literal, cast
 
 from service.errors import NotAcceptable, NotImplementedYet, QuerySyntaxError
 from service.query.structure import ApiVersion
@@ -218,13 +219,17 @@ class Operator(enum.StrEnum):
     EW = "ew"
 
 
+#: The comparisons, for numbers and text alike.
+_COMPARISONS: dict[Operator, Callable[[Any, Any], bool]] = {
+    Operator.EQ: operator.eq,
+    Operator.NE: operator.ne,
+    Operator.LT: operator.lt,
+    Operator.LE: operator.le,
+    Operator.GT: operator.gt,
+    Operator.GE: operator.ge,
+}
 _TEXT_TESTS: dict[Operator, Callable[[str, str], bool]] = {
-    Operator.EQ: lambda v, o: v == o,
-    Operator.NE: lambda v, o: v != o,
-    Operator.LT: lambda v, o: v < o,
-    Operator.LE: lambda v, o: v <= o,
-    Operator.GT: lambda v, o: v > o,
-    Operator.GE: lambda v, o: v >= o,
+    **_COMPARISONS,
     Operator.CO: lambda v, o: o in v,
     Operator.NC: lambda v, o: o not in v,
     Operator.SW: lambda v, o: v.startswith(o),
@@ -250,14 +255,7 @@ def _number(text: str) -> float | None:
 
 
 _TEXT_TESTS_ONLY = (Operator.CO, Operator.NC, Operator.SW, Operator.EW)
-_NUMBER_TESTS: dict[Operator, Callable[[float, float], bool]] = {
-    Operator.EQ: lambda v, o: v == o,
-    Operator.NE: lambda v, o: v != o,
-    Operator.LT: lambda v, o: v < o,
-    Operator.LE: lambda v, o: v <= o,
-    Operator.GT: lambda v, o: v > o,
-    Operator.GE: lambda v, o: v >= o,
-}
+_NUMBER_TESTS: dict[Operator, Callable[[float, float], bool]] = dict(_COMPARISONS)
 
 
 @dataclass(frozen=True)
