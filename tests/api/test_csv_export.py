@@ -68,7 +68,8 @@ def test_postgresql_writes_what_the_general_path_writes(
     assert_both_paths_alike(loaded, monkeypatch, url)
 
 
-def assert_both_paths_alike(env: Env, monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+def spy_on_applies(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """What ``csv_export.applies`` answers, query after query."""
     used: list[bool] = []
     applies = csv_export.applies
 
@@ -77,6 +78,11 @@ def assert_both_paths_alike(env: Env, monkeypatch: pytest.MonkeyPatch, url: str)
         return used[-1]
 
     monkeypatch.setattr(csv_export, "applies", spy)
+    return used
+
+
+def assert_both_paths_alike(env: Env, monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    used = spy_on_applies(monkeypatch)
     fast = env.client.get(url, headers={"Accept": CSV20})
     assert fast.status_code == 200, fast.text[:500]
     assert used == [True]
@@ -121,14 +127,7 @@ def test_an_export_leaves_the_request_session_its_connection(tmp_path: Path) -> 
 def test_queries_it_does_not_serve_take_the_general_path(
     loaded: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    used: list[bool] = []
-    applies = csv_export.applies
-
-    def spy(*args: Any) -> bool:
-        used.append(applies(*args))
-        return used[-1]
-
-    monkeypatch.setattr(csv_export, "applies", spy)
+    used = spy_on_applies(monkeypatch)
     for params in ({"startPeriod": "2016"}, {"labels": "both"}, {"lastNObservations": "1"}):
         response = loaded.client.get(A05, params=params, headers={"Accept": CSV20})
         assert response.status_code == 200
