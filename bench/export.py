@@ -35,7 +35,6 @@ bench/results/export.json. A benchmark, not a test.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
@@ -58,7 +57,7 @@ import psycopg
 from rich.console import Console
 from rich.table import Table
 
-from bench.upload import CHILD, FLOW, fresh_schema, generate, run_child
+from bench.upload import CHILD, FLOW, bench_parser, fresh_schema, generate, run_child
 from tests.live import launch, stop
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -612,13 +611,7 @@ def report(results: dict[str, Any]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--postgres",
-        default=os.environ.get(
-            "ILMS_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-        ),
-    )
+    parser = bench_parser(__doc__)
     parser.add_argument("--sizes", help="default 1000000,5000000 (--quick: 100000)")
     parser.add_argument("--quick", action="store_true", help="small size, 5 s query runs")
     parser.add_argument("--seconds", type=float, help="each small-query run (default 20)")

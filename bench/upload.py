@@ -144,14 +144,21 @@ def generate(size: int, fmt: str, folder: Path) -> Path:
     return path
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def bench_parser(doc: str) -> argparse.ArgumentParser:
+    """A benchmark's arguments, described by the first line of ``doc``: ``--postgres``, the
+    tests' PostgreSQL by default."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument(
         "--postgres",
         default=os.environ.get(
             "ILMS_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
         ),
     )
+    return parser
+
+
+def main() -> None:
+    parser = bench_parser(__doc__)
     parser.add_argument("--sizes", default="1000000,5000000")
     parser.add_argument("--xml-size", type=int, default=1_000_000)
     parser.add_argument("--no-peer", action="store_true", help="skip the sdmx1 comparison")
