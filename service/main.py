@@ -26,6 +26,7 @@ from service.api.middleware import SdmxHttpMiddleware
 from service.db import make_engine, session_factory
 from service.logging_setup import configure_logging
 from service.settings import Settings, get_settings
+from service.storage.probe import StateProbe
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -38,6 +39,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = make_engine(settings)
         app.state.engine = engine
         app.state.sessionmaker = session_factory(engine)
+        probe = None if settings.is_sqlite else StateProbe(settings.database_url)
+        app.state.state_probe = probe
         # What exists now (the modules, the app) lives as long as the process: out of the
         # collector's sight, a full collection no longer walks 150,000 objects (50-150 ms
         # during which this worker answers nothing).
@@ -45,6 +48,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         gc.freeze()
         yield
         gc.unfreeze()  # an app that stops in a process that goes on (tests) leaves no garbage
+        if probe is not None:
+            await probe.close()
         engine.dispose()
 
     app = FastAPI(
@@ -57,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/openapi.json",
     )
     app.state.settings = settings
+    app.state.state_probe = None  # PostgreSQL: set by the lifespan (storage/probe.py)
     app.state.read_caches = answers.ReadCaches(settings)
     add_exception_handlers(app)
     app.include_router(health.router)

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import gzip
-from collections.abc import Hashable, Iterator, Mapping
+import logging
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass
 
 from fastapi import Request
 from fastapi.responses import Response
 
+from service.api.conditional import not_modified
 from service.api.encoding import accepts_gzip
 from service.query.structure import ApiVersion
 from service.settings import Settings
+from service.storage.data_reads import DataReads
+from service.storage.probe import StateProbe
 from service.storage.structures import StructureRepository
 from service.usecases.data import DataState, DataTarget, locate_v1, locate_v2
 from service.usecases.rendering import ResponseCache
 
+log = logging.getLogger(__name__)
 _VARY = "Accept, Accept-Language"
 #: The path segments that name a query's target (data and availability alike).
 _TARGET_SEGMENTS: dict[ApiVersion, tuple[str, ...]] = {
@@ -31,6 +36,10 @@ def locate(repo: StructureRepository, api: ApiVersion, p: Mapping[str, str]) -> 
         return locate_v1(repo, p["flow_ref"], p.get("provider_ref"))
     agency, resource_id = p.get("agency", "*"), p.get("resource_id", "*")
     return locate_v2(repo, p["context"], agency, resource_id, p.get("version"))
+
+
+def _target_key(api: ApiVersion, path: Mapping[str, str]) -> Hashable:
+    return (api, *(path.get(name) for name in _TARGET_SEGMENTS[api]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,23 +64,72 @@ class ReadCaches:
         self.gzip_minimum_size = settings.gzip_minimum_size
 
     def target(
-        self, repo: StructureRepository, api: ApiVersion, path: Mapping[str, str]
+        self,
+        repo: StructureRepository,
+        api: ApiVersion,
+        path: Mapping[str, str],
+        *,
+        harvest: bool = False,
     ) -> tuple[DataTarget, str, DataState]:
         """The target ``path`` names (``locate``), the structures' fingerprint it was
         resolved with, and its data set's state. A known target costs one round trip, which
-        asks both fingerprints."""
-        key = (api, *(path.get(name) for name in _TARGET_SEGMENTS[api]))
+        asks both fingerprints.
+
+        ``harvest`` (an ``updatedAfter`` query): the state is read once no upload is between
+        stamping its versions and committing them (``DataReads.wait_for_writers``), so that
+        neither a 304 nor a kept answer can hide versions stamped before the query came."""
+        key = _target_key(api, path)
         known = self.targets.get(key)
         if known is not None:
             tag, target = known
             structures, dataset = repo.state_and_dataset(target.flow.dsd.key)
-            if structures.tag == tag:
-                return target, tag, DataState.of(dataset)
-        tag = repo.state().tag
-        target = locate(repo, api, path)
-        self.targets.put(key, (tag, target))
-        _, dataset = repo.state_and_dataset(target.flow.dsd.key)
+            if structures.tag != tag:
+                known = None
+        if known is None:
+            tag = repo.state().tag
+            target = locate(repo, api, path)
+            self.targets.put(key, (tag, target))
+            _, dataset = repo.state_and_dataset(target.flow.dsd.key)
+        if harvest and dataset is not None and DataReads(repo.session).wait_for_writers(dataset[0]):
+            _, dataset = repo.state_and_dataset(target.flow.dsd.key)
         return target, tag, DataState.of(dataset)
+
+    async def known_answer(
+        self,
+        request: Request,
+        api: ApiVersion,
+        tag_and_headers: Callable[[DataTarget, str, DataState], tuple[str, dict[str, str]] | None],
+    ) -> Response | None:
+        """A repeated query's kept answer, or its 304, without a trip to the thread pool
+        (PostgreSQL: ``StateProbe``). None when the answer must be made: its target not
+        resolved yet, the structures changed, the answer not kept, ``updatedAfter`` (which
+        waits for uploads in flight), or no probe (SQLite).
+
+        ``tag_and_headers``: the answer's ETag and headers for a target, the structures'
+        fingerprint and the data set's state (None: not answerable here, e.g. no format)."""
+        probe: StateProbe | None = request.app.state.state_probe
+        if probe is None or "updatedAfter" in request.query_params:
+            return None
+        known = self.targets.get(_target_key(api, request.path_params))
+        if known is None:
+            return None
+        tag, target = known
+        try:
+            structures, dataset = await probe.ask(target.flow.dsd.key)
+        except Exception:  # the answer is made through a session, which reports the cause
+            log.warning("state probe failed; answering through a session", exc_info=True)
+            return None
+        if structures.tag != tag:
+            return None
+        state = DataState.of(dataset)
+        made = tag_and_headers(target, tag, state)
+        if made is None:
+            return None
+        etag, headers = made
+        if state.dataset_pk is not None and not_modified(request, etag, state.last_changed):
+            return Response(status_code=304, headers=headers)
+        kept = self.answers.get(etag)
+        return None if kept is None else kept_response(request, kept, headers)
 
     def keep(self, etag: str, media_type: str, chunks: Iterator[bytes]) -> Iterator[bytes]:
         """``chunks`` passed on; a whole answer small enough to keep is kept under ``etag``

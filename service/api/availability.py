@@ -23,7 +23,7 @@ from service.api.answers import ReadCaches, kept_response
 from service.api.auth import check_read_access, register_reads
 from service.api.conditional import http_date, not_modified
 from service.api.deps import in_session
-from service.errors import NoResultsFound, NotImplementedYet
+from service.errors import NoResultsFound, NotImplementedYet, SdmxError
 from service.formats.base import Header, Lang
 from service.formats.media_types import STRUCTURE_WRITERS
 from service.query.negotiation import negotiate, negotiate_language
@@ -35,7 +35,7 @@ from service.usecases.availability import (
     availability,
     plan_availability,
 )
-from service.usecases.data import DataState
+from service.usecases.data import DataState, DataTarget
 
 router = APIRouter(tags=["availability"])
 
@@ -56,6 +56,17 @@ V2_PATHS = [
     "/rest/v2/availability/{context}/{agency}/{resource_id}/{version}/{key}/{component_id}",
 ]
 _VARY = "Accept, Accept-Language"
+
+
+def _negotiate(request: Request, api: ApiVersion) -> str:
+    params = request.query_params
+    return negotiate(
+        request.headers.get("accept"),
+        params.get("format"),
+        api,
+        list(STRUCTURE_WRITERS),
+        fmt_version=params.get("formatVersion"),
+    )
 
 
 def _etag(request: Request, media_type: str, lang: Lang, state: DataState, structures: str) -> str:
@@ -83,18 +94,13 @@ def _answer(
     """Negotiate, check, then sum up (or 304, a kept answer, or nothing available)."""
     settings: Settings = request.app.state.settings
     params = request.query_params
-    media_type = negotiate(
-        request.headers.get("accept"),
-        params.get("format"),
-        api,
-        list(STRUCTURE_WRITERS),
-        fmt_version=params.get("formatVersion"),
-    )
+    media_type = _negotiate(request, api)
     p = request.path_params
     query = AvailabilityQuery.parse(p.get("key"), p.get("component_id"), params.multi_items(), api)
     repo = StructureRepository(session)
     caches: ReadCaches = request.app.state.read_caches
-    target, structures, state = caches.target(repo, api, p)
+    harvest = query.params.updated_after is not None
+    target, structures, state = caches.target(repo, api, p, harvest=harvest)
     plan = plan_availability(target, query, api)
     lang = Lang(negotiate_language(request.headers.get("accept-language")) or ("en",))
     etag = _etag(request, media_type, lang, state, structures)
@@ -116,9 +122,29 @@ def _answer(
     return kept_response(request, caches.kept(etag, media_type, body), headers)
 
 
+async def _known(request: Request, api: ApiVersion) -> Response | None:
+    """A repeated query's kept answer or 304, on the event loop (``ReadCaches.known_answer``)."""
+
+    def tag_and_headers(
+        target: DataTarget, structures: str, state: DataState
+    ) -> tuple[str, dict[str, str]] | None:
+        try:
+            media_type = _negotiate(request, api)
+        except SdmxError:
+            return None
+        lang = Lang(negotiate_language(request.headers.get("accept-language")) or ("en",))
+        etag = _etag(request, media_type, lang, state, structures)
+        return etag, _headers(media_type, lang, etag, state)
+
+    caches: ReadCaches = request.app.state.read_caches
+    return await caches.known_answer(request, api, tag_and_headers)
+
+
 async def v1_availability(request: Request) -> Response:
     """Path segments come from ``request.path_params``: the shorter paths lack the last ones."""
     await check_read_access(request)
+    if (known := await _known(request, ApiVersion.V1)) is not None:
+        return known
     return await in_session(request, lambda session: _answer(request, session, ApiVersion.V1))
 
 
@@ -127,6 +153,8 @@ async def v2_availability(request: Request) -> Response:
     ``*``. sdmx-rest asks for a specific context; ``*`` (which sdmx1 sends) is taken as for
     data queries: the path must select exactly one artefact of any kind."""
     await check_read_access(request)
+    if (known := await _known(request, ApiVersion.V2)) is not None:
+        return known
     return await in_session(request, lambda session: _answer(request, session, ApiVersion.V2))
 
 

@@ -40,6 +40,7 @@ from service.usecases import csv_export
 from service.usecases.data import (
     DataPlan,
     DataState,
+    DataTarget,
     MessageOptions,
     build_message,
     check_format,
@@ -88,7 +89,7 @@ def _etag(
 
 
 def _headers(
-    plan: DataPlan, fmt: DataFormat, etag: str, state: DataState, language: str
+    target: DataTarget, fmt: DataFormat, etag: str, state: DataState, language: str
 ) -> dict[str, str]:
     headers = {
         "ETag": etag,
@@ -99,7 +100,7 @@ def _headers(
     if state.last_changed is not None:
         headers["Last-Modified"] = http_date(state.last_changed)
     if fmt.extension == "csv":
-        agency, resource_id, version = plan.target.ref
+        agency, resource_id, version = target.ref
         name = f"{agency}_{resource_id}_{version}.csv"
         headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return headers
@@ -131,7 +132,8 @@ def _answer(
         params = DataParams.parse(request.query_params.multi_items())
         repo = StructureRepository(session)
         caches: ReadCaches = request.app.state.read_caches
-        target, structures, state = caches.target(repo, api, request.path_params)
+        harvest = params.updated_after is not None
+        target, structures, state = caches.target(repo, api, request.path_params, harvest=harvest)
         plan = plan_query(target, request.path_params.get("key"), params, api)
         check_format(plan, fmt)
         return _respond(request, session, settings, plan, fmt, negotiated, structures, state)
@@ -153,7 +155,7 @@ def _respond(
     lang = Lang(negotiate_language(request.headers.get("accept-language")) or ("en",))
     language = content_language(lang, plan.target)
     etag = _etag(request, state, structures, negotiated, language)
-    headers = _headers(plan, fmt, etag, state, language)
+    headers = _headers(plan.target, fmt, etag, state, language)
     if state.dataset_pk is not None and not_modified(request, etag, state.last_changed):
         return Response(status_code=304, headers=headers)
     caches: ReadCaches = request.app.state.read_caches
@@ -183,15 +185,38 @@ def _respond(
     return StreamingResponse(body, media_type=fmt.media_type, headers=headers)
 
 
+async def _known(request: Request, api: ApiVersion) -> Response | None:
+    """A repeated query's kept answer or 304, on the event loop (``ReadCaches.known_answer``)."""
+
+    def tag_and_headers(
+        target: DataTarget, structures: str, state: DataState
+    ) -> tuple[str, dict[str, str]] | None:
+        try:
+            fmt, negotiated = _negotiate(request, api)
+        except SdmxError:
+            return None
+        lang = Lang(negotiate_language(request.headers.get("accept-language")) or ("en",))
+        language = content_language(lang, target)
+        etag = _etag(request, state, structures, negotiated, language)
+        return etag, _headers(target, fmt, etag, state, language)
+
+    caches: ReadCaches = request.app.state.read_caches
+    return await caches.known_answer(request, api, tag_and_headers)
+
+
 async def v1_data(request: Request) -> Response:
     """Path segments come from ``request.path_params``: the shorter paths lack the last ones."""
     await check_read_access(request)
+    if (known := await _known(request, ApiVersion.V1)) is not None:
+        return known
     return await in_session(request, lambda session: _answer(request, session, ApiVersion.V1))
 
 
 async def v2_data(request: Request) -> Response:
     """Path segments come from ``request.path_params``: the shorter paths lack the last ones."""
     await check_read_access(request)
+    if (known := await _known(request, ApiVersion.V2)) is not None:
+        return known
     return await in_session(request, lambda session: _answer(request, session, ApiVersion.V2))
 
 

@@ -461,11 +461,15 @@ class DataReads:
         *,
         after: dt.datetime | None = None,
         as_of: dt.datetime | None = None,
+        valid_at: dt.datetime | None = None,
     ) -> Iterator[VersionRow]:
         """Every version recorded after ``after`` and up to ``as_of``, with when it was
         superseded (if by ``as_of``), grouped by validity:
         by recording time, tombstones after values, then by the next version's time (still
-        valid last), then in ``order``."""
+        valid last), then in ``order``.
+
+        ``valid_at``: only the values (no tombstones) recorded before it and still valid at
+        it, by the next version's time, then in ``order``."""
         sql = ScopeSql(scope, "v")
         where = f"WHERE {sql.series()}{sql.periods('o.time_period')}"
         until = "o.superseded_at"
@@ -475,13 +479,21 @@ class DataReads:
             until = "CASE WHEN o.superseded_at <= :end THEN o.superseded_at END"
         if after is not None:
             where += f" AND o.recorded_at > {sql.bind(after)}"
+        by_recording = "v.recorded_at, v.deleted, "
+        if valid_at is not None:
+            at = sql.bind(valid_at)
+            where += (
+                f" AND NOT o.deleted AND o.recorded_at < {at}"
+                f" AND (o.superseded_at IS NULL OR o.superseded_at > {at})"
+            )
+            by_recording = ""
         valid_to = "CASE WHEN v.deleted THEN NULL ELSE v.next_at END"
         statement = sql.statement(
             "SELECT v.series_key, v.time_period, v.value, v.value_text, v.attrs, "
             "v.recorded_at, v.deleted, v.next_at FROM (SELECT s.series_key, o.time_period, "
             f"o.value, o.value_text, o.attrs, o.recorded_at, o.deleted, {until} AS next_at "
             f"FROM observation o JOIN series s ON s.pk = o.series_pk {where}) v "
-            f"ORDER BY v.recorded_at, v.deleted, ({valid_to}) IS NULL, {valid_to}, "
+            f"ORDER BY {by_recording}({valid_to}) IS NULL, {valid_to}, "
             f"{sql.order(order)}"
         )
         for r in self._stream(statement, sql.params):
@@ -498,7 +510,7 @@ class DataReads:
 
     # --- attribute values above observation level ------------------------------------------
 
-    def wait_for_writers(self, dataset_pk: int) -> None:
+    def wait_for_writers(self, dataset_pk: int) -> bool:
         """Wait until no upload to this data set is between stamping its versions and
         committing them (PostgreSQL; docs/storage.md, "When versions are stamped").
 
@@ -506,11 +518,13 @@ class DataReads:
         commit; taking it ``FOR SHARE`` in a transaction of its own waits for them, then lets
         go at once, so a long harvest never holds uploads back. An upload that starts later
         stamps later than this harvest began, and the next ``updatedAfter`` sees it.
+        True when it asked (PostgreSQL): what was read before may have changed since.
         """
         if self.conn.dialect.name != "postgresql":
-            return  # SQLite: readers see the last commit; writers are serialised anyway
+            return False  # SQLite: readers see the last commit; writers are serialised anyway
         with self.conn.engine.begin() as own:
             own.execute(text("SELECT 1 FROM dataset WHERE pk = :ds FOR SHARE"), {"ds": dataset_pk})
+        return True
 
     def attributes(self, dataset_pk: int, as_of: dt.datetime | None = None) -> AttributeState:
         """The attribute values as they stood at ``as_of`` (None: now), and when each was

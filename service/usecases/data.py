@@ -13,7 +13,9 @@ REF_AREA codes its own constraint allows. A query produces, lazily:
 - ``includeHistory``: every version, grouped by validity: a Replace data set per (recorded,
   superseded) pair of instants, valid from the first until the second, and a Delete data set
   per deletion instant, valid until then. Attribute values above observation level are those
-  of the instant each version was recorded.
+  of the instant each version was recorded; when such a value changes while a version is
+  valid (an attribute-only revision), the version is shown again from that instant, with the
+  new value, and its earlier stretch ends there.
 
 SQL (``service.storage.data_reads``) narrows by key, constraint, provider and year and sorts;
 the exact filters (``c[...]``, period overlap) and the per-series limits run here on the
@@ -81,6 +83,7 @@ from service.storage.data_reads import (
     DataReads,
     OrderTerm,
     Scope,
+    VersionRow,
 )
 from service.storage.structures import IndexEntry, StructureRepository
 from service.usecases.attachment import dimensions_of
@@ -845,25 +848,104 @@ def _attributes_gone(run: _Run, gone: dict[tuple[str, str], str | None]) -> Iter
             yield row
 
 
+class _AttributeCuts:
+    """When the higher-level attribute values that apply to an observation changed while one
+    of its versions was valid: such a change is a revision too, so it cuts that version's
+    validity in two (``includeHistory``)."""
+
+    def __init__(self, shaper: _Shaper, history: AttributeHistory) -> None:
+        self.shaper = shaper
+        #: Per (attribute id, attach key): the instants its value changed, oldest first.
+        self.changes: dict[tuple[str, str], list[dt.datetime]] = {}
+        for key, versions in history.items():
+            previous: str | None = None
+            instants = []
+            for when, value in versions:
+                if value != previous:
+                    instants.append(when)
+                previous = value
+            if instants:
+                self.changes[key] = instants
+        #: Every such instant, oldest first.
+        self.instants = sorted({c for found in self.changes.values() for c in found})
+
+    def within(
+        self, series_key: str, period: str, start: dt.datetime, end: dt.datetime | None
+    ) -> list[dt.datetime]:
+        """The instants, strictly between ``start`` and ``end`` (None: still valid), when a
+        value that applies to the observation changed."""
+        if not self.changes:
+            return []
+        found = {
+            c
+            for key in self.shaper.keys(series_key, period)
+            for c in self.changes.get(key, ())
+            if c > start and (end is None or c < end)
+        }
+        return sorted(found)
+
+
 def _history(run: _Run) -> Iterator[DataSetPart]:
-    """Every version, a data set per validity (see the module docstring)."""
+    """Every version, a data set per validity (see the module docstring). A version during
+    whose validity higher-level attribute values that apply to it changed is shown once per
+    stretch of unchanged values: until the first change here, from each change after."""
     params = run.params
     history = run.reads.attribute_history(run.scope.dataset_pk, params.as_of)
+    cuts = _AttributeCuts(run.shaper, history)
     versions = run.reads.versions(
         run.scope, run.plan.order, after=params.updated_after, as_of=params.as_of
     )
-    for (deleted, recorded, until), group in itertools.groupby(
-        versions, key=lambda v: (v[6], v[5], None if v[6] else v[7])
-    ):
+
+    def validity(v: VersionRow) -> tuple[bool, dt.datetime, dt.datetime | None]:
+        if v[6]:
+            return True, v[5], None
+        within = cuts.within(v[0], v[1], v[5], v[7])
+        return False, v[5], within[0] if within else v[7]
+
+    for (deleted, recorded, until), group in itertools.groupby(versions, key=validity):
         if deleted:
             info = DataSetInfo("D", valid_to=recorded)
             yield DataSetPart(info, run.window(run.deleted_rows((v[0], v[1]) for v in group)))
             continue
-        values = _history_values(history, recorded)
-        rows = (run.shaper.row(v[0], v[1], v[2], v[3], v[4], values) for v in group)
-        accepted = (row for row in rows if accepts(run.plan, row))
-        limited = _first_last(run.plan, accepted) if params.first_n or params.last_n else accepted
-        yield DataSetPart(DataSetInfo("R", recorded, until), run.finish(limited))
+        yield _revision(run, recorded, until, group, _history_values(history, recorded))
+    after = params.updated_after
+    for instant in cuts.instants:
+        if after is not None and instant <= after:
+            continue
+        valid = run.reads.versions(run.scope, run.plan.order, as_of=params.as_of, valid_at=instant)
+        stretches = (
+            (v, within)
+            for v in valid
+            if (within := cuts.within(v[0], v[1], v[5], v[7])) and instant in within
+        )
+        values = _history_values(history, instant)
+        ends = functools.partial(_stretch_end, instant)
+        for until, stretch in itertools.groupby(stretches, key=ends):
+            yield _revision(run, instant, until, (v for v, _ in stretch), values)
+
+
+def _stretch_end(
+    start: dt.datetime, found: tuple[VersionRow, list[dt.datetime]]
+) -> dt.datetime | None:
+    """Until when a version shown from ``start`` stands: the next change, or its own end."""
+    version, within = found
+    later = [c for c in within if c > start]
+    return later[0] if later else version[7]
+
+
+def _revision(
+    run: _Run,
+    valid_from: dt.datetime,
+    valid_to: dt.datetime | None,
+    versions: Iterable[VersionRow],
+    values: _Values,
+) -> DataSetPart:
+    """A Replace data set of versions valid from ``valid_from`` until ``valid_to``."""
+    rows = (run.shaper.row(v[0], v[1], v[2], v[3], v[4], values) for v in versions)
+    accepted = (row for row in rows if accepts(run.plan, row))
+    params = run.params
+    limited = _first_last(run.plan, accepted) if params.first_n or params.last_n else accepted
+    return DataSetPart(DataSetInfo("R", valid_from, valid_to), run.finish(limited))
 
 
 def _nonempty(parts: Iterable[DataSetPart]) -> Iterator[DataSetPart]:

@@ -224,10 +224,13 @@ class TestIncludeHistory:
             ("R", 1, 2, [("THA", "2020", "2", "LFS")]),
             ("R", 1, 3, [("THA", "2019", "1", "LFS")]),
             ("R", 1, 5, [("VNM", "2019", "3", "LFS")]),
-            ("R", 2, None, [("THA", "2020", "20", "LFS"), ("THA", "2021", "4", "LFS")]),
+            ("R", 2, None, [("THA", "2020", "20", "LFS")]),
+            # step 4 changed SOURCE alone: THA 2021's version stands in two stretches
+            ("R", 2, 4, [("THA", "2021", "4", "LFS")]),
             ("D", None, 3, [("THA", "2019", "", "")]),
             ("R", 5, None, [("THA", "2019", "5", "LFS")]),
             ("D", None, 5, [("VNM", "2019", "", "")]),
+            ("R", 4, None, [("THA", "2021", "4", "Census")]),
         ]
 
     def test_history_after_and_as_of(self, loaded: Loaded) -> None:
@@ -236,8 +239,9 @@ class TestIncludeHistory:
             loaded, includeHistory="true", updatedAfter=t[2].isoformat(), asOf=t[4].isoformat()
         )
         assert rows is not None
-        assert [(r["ACTION"], r["REF_AREA"], r["TIME_PERIOD"]) for r in rows] == [
-            ("D", "THA", "2019"),
+        assert [(r["ACTION"], r["REF_AREA"], r["TIME_PERIOD"], r["SOURCE"]) for r in rows] == [
+            ("D", "THA", "2019", ""),
+            ("R", "THA", "2021", "Census"),  # step 4 changed its SOURCE alone
         ]
 
     def test_sdmx_ml_data_sets(self, loaded: Loaded) -> None:
@@ -253,9 +257,11 @@ class TestIncludeHistory:
             "Replace",
             "Replace",
             "Replace",
+            "Replace",
             "Delete",
             "Replace",
             "Delete",
+            "Replace",
         ]
         assert all(d.get("validFromDate") for d in datasets if d.get("action") == "Replace")
         assert all(d.get("validToDate") for d in datasets if d.get("action") == "Delete")
