@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.settings import Settings
@@ -19,13 +21,44 @@ def make_engine(settings: Settings) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
-        return engine
-    return create_engine(
-        url,
-        pool_size=settings.pool_size,
-        max_overflow=settings.max_overflow,
-        pool_pre_ping=True,
-    )
+    else:
+        engine = create_engine(
+            url,
+            pool_size=settings.pool_size,
+            max_overflow=settings.max_overflow,
+            pool_pre_ping=True,
+        )
+    event.listen(engine, "reset", _close_open_streams)
+    return engine
+
+
+_STREAMS = "ilms_open_streams"
+
+
+@contextmanager
+def open_stream(conn: Connection, close: Callable[[], None]) -> Iterator[None]:
+    """While the block runs, ``close`` (a streamed result's or server-side cursor's) is
+    called if the connection goes back to the pool first.
+
+    A streamed read is a generator, suspended between rows: when what consumes it fails, it
+    is not closed until the collector finds it, and its connection would go back to the pool
+    with the statement still open (SQLite then refuses the next user's DDL, "database table is
+    locked"; PostgreSQL's cursor would be closed later from another thread, in another
+    request's transaction)."""
+    streams: dict[object, Callable[[], None]] = conn.info.setdefault(_STREAMS, {})
+    token = object()
+    streams[token] = close
+    try:
+        yield
+    finally:
+        streams.pop(token, None)
+
+
+def _close_open_streams(dbapi_connection: Any, connection_record: Any, reset_state: Any) -> None:
+    """Pool ``reset`` (before the rollback): close what ``open_stream`` left open."""
+    for close in list(connection_record.info.pop(_STREAMS, {}).values()):
+        with suppress(Exception):  # the rollback that follows ends it anyway
+            close()
 
 
 def _ensure_sqlite_dir(url: str) -> None:

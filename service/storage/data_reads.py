@@ -37,6 +37,7 @@ from sqlalchemy import Connection, Dialect, String, TextClause, bindparam, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from service.db import open_stream
 from service.storage.tables import as_utc
 
 #: Per key dimension, the codes asked for (None: any code).
@@ -231,8 +232,9 @@ def stream(
     streamed = statement.execution_options(stream_results=True, yield_per=yield_per)
     result = conn.execute(streamed, params)
     try:
-        for batch in result.partitions(yield_per):
-            yield from batch
+        with open_stream(conn, result.close):
+            for batch in result.partitions(yield_per):
+                yield from batch
     finally:
         result.close()
 
@@ -261,7 +263,8 @@ def _cursor_rows(
     query = _compiled(statement.text, expanding, conn.dialect).construct_expanded_state(params)
     driver = conn.connection.driver_connection
     assert isinstance(driver, psycopg.Connection)
-    with driver.cursor(name=f"ilms_rows_{next(_cursors)}") as cursor:
+    cursor = driver.cursor(name=f"ilms_rows_{next(_cursors)}")
+    with cursor, open_stream(conn, cursor.close):
         with _sorts_off(driver) if index_order else nullcontext():
             cursor.execute(query.statement, query.parameters)  # DECLARE: planned here
         batch = cursor.fetchmany(yield_per)
