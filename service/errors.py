@@ -71,9 +71,11 @@ class SemanticError(SdmxError):
 
 
 class NotAcceptable(SdmxError):
-    """No supported representation matches the request's Accept header or ``format``."""
+    """No supported representation matches the request's Accept header or ``format``.
+    sdmx-rest answers it with HTTP 406 (``doc/status.md``); the SDMX error codes have none of
+    their own for it, so it takes one from the custom range (1000 and up), as Forbidden does."""
 
-    code = 406
+    code = 1406
     http_status = 406
     title = "Not Acceptable"
 
@@ -87,9 +89,10 @@ class NotImplementedYet(SdmxError):
 
 
 class PayloadTooLarge(SdmxError):
-    """A request body over the configured limit (counted after gzip decoding)."""
+    """A request body over the configured limit (counted after gzip decoding). SDMX's 130
+    and 510 are about responses, so it takes a code from the custom range."""
 
-    code = 413
+    code = 1413
     http_status = 413
     title = "Payload too large"
 

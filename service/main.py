@@ -19,6 +19,7 @@ from service.api import (
     health,
     maintenance,
     notimplemented,
+    schema,
 )
 from service.api import structure as structure_api
 from service.api.handlers import add_exception_handlers
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(data.router)
     app.include_router(availability.router)
     app.include_router(maintenance.router)
+    app.include_router(schema.router)  # before structure's v1 paths, which its paths would match
     app.include_router(structure_api.router)
     app.include_router(notimplemented.router)
     app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_minimum_size)

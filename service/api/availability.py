@@ -35,7 +35,7 @@ from service.usecases.availability import (
     availability,
     plan_availability,
 )
-from service.usecases.data import DataState, DataTarget
+from service.usecases.data import DataState, DataTarget, content_language
 
 router = APIRouter(tags=["availability"])
 
@@ -77,10 +77,22 @@ def _etag(request: Request, media_type: str, lang: Lang, state: DataState, struc
     return f'W/"{hashlib.sha256(repr(basis).encode()).hexdigest()[:32]}"'
 
 
-def _headers(media_type: str, lang: Lang, etag: str, state: DataState) -> dict[str, str]:
+def _headers(
+    media_type: str,
+    lang: Lang,
+    etag: str,
+    state: DataState,
+    target: DataTarget,
+    references: str | None,
+) -> dict[str, str]:
+    """``Content-Language`` names the language the answer's ``name`` fields are in: the
+    Actual constraint is named in English only (``usecases.availability``); with
+    ``references``, the first accepted language the dataflow's structures have, else
+    English (as data answers, ``usecases.data.content_language``)."""
     headers = {"ETag": etag, "Vary": _VARY, "Cache-Control": "no-cache"}
     if "json" in media_type:
-        headers["Content-Language"] = lang.preferred[0] if lang.preferred else "en"
+        referenced = any(v not in ("none", "valuelist") for v in (references or "none").split(","))
+        headers["Content-Language"] = content_language(lang, target) if referenced else "en"
     if state.last_changed is not None:
         headers["Last-Modified"] = http_date(state.last_changed)
     return headers
@@ -104,7 +116,7 @@ def _answer(
     plan = plan_availability(target, query, api)
     lang = Lang(negotiate_language(request.headers.get("accept-language")) or ("en",))
     etag = _etag(request, media_type, lang, state, structures)
-    headers = _headers(media_type, lang, etag, state)
+    headers = _headers(media_type, lang, etag, state, target, params.get("references"))
     if state.dataset_pk is not None and not_modified(request, etag, state.last_changed):
         return Response(status_code=304, headers=headers)
     kept = caches.answers.get(etag)
@@ -134,7 +146,9 @@ async def _known(request: Request, api: ApiVersion) -> Response | None:
             return None
         lang = Lang(negotiate_language(request.headers.get("accept-language")) or ("en",))
         etag = _etag(request, media_type, lang, state, structures)
-        return etag, _headers(media_type, lang, etag, state)
+        return etag, _headers(
+            media_type, lang, etag, state, target, request.query_params.get("references")
+        )
 
     caches: ReadCaches = request.app.state.read_caches
     return await caches.known_answer(request, api, tag_and_headers)

@@ -24,7 +24,7 @@ from service.errors import (
     QuerySyntaxError,
     UnreadableBody,
 )
-from service.storage.submissions import SubmissionRepository, as_dict
+from service.storage.submissions import MAX_OFFSET, SubmissionRepository, as_dict
 from service.storage.tables import as_utc
 from service.storage.tokens import Principal
 from service.usecases.ingest import Outcome, Upload, ingest, record_refusal
@@ -190,7 +190,7 @@ def submissions(
     until: dt.datetime | None = None,
     status: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     if not principal.is_admin:
         if provider not in (None, principal.provider):

@@ -1,5 +1,7 @@
-"""ASGI middleware: CORS on every response (errors too), one log line per request, and a last
-line of defence that turns any unhandled exception into an SDMX error (500), never a bare page."""
+"""ASGI middleware: CORS on every response (errors too), ``Vary: Accept-Encoding`` on every
+answer to GET and HEAD (any may be gzipped: caches must see the same Vary on every
+representation, not only on the gzipped ones), one log line per request, and a last line of
+defence that turns any unhandled exception into an SDMX error (500), never a bare page."""
 
 from __future__ import annotations
 
@@ -51,6 +53,7 @@ class SdmxHttpMiddleware:
         if encoding and "gzip" in encoding.lower():
             _set_header(scope, b"accept-encoding", without_refused_gzip(encoding))
         request_id = headers.get("x-request-id") or uuid.uuid4().hex
+        cacheable = scope["method"] in ("GET", "HEAD")
         state: dict[str, Any] = {"status": 0, "bytes": 0, "started": False}
         start = time.perf_counter()
 
@@ -59,6 +62,8 @@ class SdmxHttpMiddleware:
                 state["status"] = message["status"]
                 state["started"] = True
                 out = MutableHeaders(scope=message)
+                if cacheable:
+                    _vary_on_encoding(out)
                 self._cors_headers(out, origin)
                 out["X-Request-ID"] = request_id
             elif message["type"] == "http.response.body":
@@ -130,3 +135,16 @@ def _set_header(scope: Scope, name: bytes, value: str) -> None:
     scope["headers"] = [(k, v) for k, v in scope["headers"] if k != name] + [
         (name, value.encode("latin-1"))
     ]
+
+
+def _vary_on_encoding(headers: MutableHeaders) -> None:
+    """``Vary`` with ``Accept-Encoding``, each name once: GZipMiddleware adds it only to what
+    it compresses or could have (large bodies), after what a route may have said already."""
+    named: dict[str, str] = {}
+    for value in headers.getlist("vary"):
+        for name in value.split(","):
+            if name.strip():
+                named.setdefault(name.strip().lower(), name.strip())
+    if "*" not in named:
+        named.setdefault("accept-encoding", "Accept-Encoding")
+    headers["Vary"] = ", ".join(named.values())

@@ -13,7 +13,13 @@ from service.api.auth import check_read_access, register_reads
 from service.api.conditional import http_date, not_modified
 from service.api.deps import in_session
 from service.api.encoding import accepts_gzip
-from service.api.notimplemented import V1_OTHER, not_implemented, v2_error
+from service.api.notimplemented import (
+    V1_OTHER,
+    V1_TEMPLATES,
+    no_such_path,
+    not_implemented,
+    v2_error,
+)
 from service.errors import NotImplementedYet
 from service.formats.base import Lang
 from service.formats.media_types import STRUCTURE_WRITERS
@@ -187,6 +193,8 @@ async def v1_structure(
         raise not_implemented("v1", resource)
     if resource == "v2":  # a short /rest/v2/... path that no v2 route matched
         raise v2_error(request.url.path.removeprefix("/rest/v2/"), request.url.path)
+    if resource.lower() in V1_TEMPLATES:  # a data or availability path no route matched
+        raise no_such_path(request.url.path, "v1", resource)
     query = parse_v1(
         resource,
         p.get("agency"),

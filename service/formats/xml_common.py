@@ -10,6 +10,7 @@ attributes and measures its own way.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -197,8 +198,24 @@ def error_message(ns: Namespaces, error: SdmxError) -> bytes:
     """
     root = etree.Element(ns.m("Error"), nsmap={"message": ns.message, "common": ns.common})
     el = etree.SubElement(root, ns.m("ErrorMessage"), {"code": str(error.code)})
-    etree.SubElement(el, ns.c("Text")).text = error.message
+    etree.SubElement(el, ns.c("Text")).text = xml_text(error.message)
     return to_bytes(root)
+
+
+#: What XML 1.0 cannot carry (``Char``): control characters but tab, line feed and carriage
+#: return, lone surrogates, U+FFFE and U+FFFF.
+_NOT_XML: Final = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def xml_text(text: str) -> str:
+    """``text`` with what XML 1.0 cannot carry written as a visible escape (``\\x01``,
+    ``\\udc80``): error messages echo the request, which may hold anything (``%00``)."""
+    return text if _NOT_XML.search(text) is None else _NOT_XML.sub(_visible, text)
 
 
 def to_bytes(root: etree._Element) -> bytes:

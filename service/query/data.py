@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import enum
+import math
 import operator
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -117,15 +118,32 @@ _DURATION = re.compile(
 #: Months per reporting period letter (the reporting year starts on 1 January).
 _MONTHS = {"A": 12, "S": 6, "T": 4, "Q": 3, "M": 1}
 _INSTANT = dt.timedelta(microseconds=1)
+#: The first and the last instant Python can represent (UTC). A period's end that would fall
+#: after the last (the exclusive end of year 9999, a time zone or a duration past it) is
+#: clamped to it, and a start before the first (``0001-01-01+14:00``) to the first: no data
+#: can lie beyond them, so the clamped interval selects the same observations.
+EARLIEST: Final = dt.datetime.min.replace(tzinfo=dt.UTC)
+LATEST: Final = dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
 def _utc(year: int, month: int, day: int) -> dt.datetime:
-    return dt.datetime(year, month, day, tzinfo=dt.UTC)
+    """Midnight UTC of a day; after year 9999: the last representable instant."""
+    return dt.datetime(year, month, day, tzinfo=dt.UTC) if year <= 9999 else LATEST
+
+
+def _shift(moment: dt.datetime, delta: dt.timedelta) -> dt.datetime:
+    """``moment + delta``, clamped to the representable instants."""
+    try:
+        return moment + delta
+    except OverflowError:
+        return LATEST if delta > dt.timedelta() else EARLIEST
 
 
 def _add_months(moment: dt.datetime, months: int) -> dt.datetime:
     index = moment.year * 12 + moment.month - 1 + months
     year, month = divmod(index, 12)
+    if year > 9999:
+        return LATEST
     day = min(moment.day, calendar.monthrange(year, month + 1)[1])
     return moment.replace(year=year, month=month + 1, day=day)
 
@@ -134,7 +152,9 @@ def _clock(date: dt.datetime, clock: str | None) -> dt.datetime:
     if clock is None:
         return date
     hours, minutes, seconds = clock.split(":")
-    return date + dt.timedelta(hours=int(hours), minutes=int(minutes), seconds=float(seconds))
+    return _shift(
+        date, dt.timedelta(hours=int(hours), minutes=int(minutes), seconds=float(seconds))
+    )
 
 
 def _range_end(start: dt.datetime, duration: str) -> dt.datetime:
@@ -142,18 +162,22 @@ def _range_end(start: dt.datetime, duration: str) -> dt.datetime:
     assert match is not None  # parse_period checked it
     n = match.groupdict(default="0")
     end = _add_months(start, int(n["y"]) * 12 + int(n["mo"]))
-    return end + dt.timedelta(
-        days=int(n["d"]), hours=int(n["h"]), minutes=int(n["mi"]), seconds=float(n["s"])
-    )
+    try:
+        length = dt.timedelta(
+            days=int(n["d"]), hours=int(n["h"]), minutes=int(n["mi"]), seconds=float(n["s"])
+        )
+    except (OverflowError, ValueError):  # longer than a timedelta (or an infinite float)
+        return LATEST
+    return _shift(end, length)
 
 
 def _reporting(year: int, letter: str, number: int) -> Bounds:
     if letter == "W":
         start = dt.datetime.combine(dt.date.fromisocalendar(year, number, 1), dt.time(), dt.UTC)
-        return start, start + dt.timedelta(days=7)
+        return start, _shift(start, dt.timedelta(days=7))
     if letter == "D":
         start = _utc(year, 1, 1) + dt.timedelta(days=number - 1)
-        return start, start + dt.timedelta(days=1)
+        return start, _shift(start, dt.timedelta(days=1))
     months = _MONTHS[letter]
     start = _add_months(_utc(year, 1, 1), months * (number - 1))
     return start, _add_months(start, months)
@@ -165,7 +189,9 @@ def period_bounds(text: str) -> Bounds:
     Every ObservationalTimePeriodType spelling: years, reporting periods (``2023-Q3``,
     ``2023-W05``, ``2023-D031``; the reporting year starts on 1 January, weeks are ISO 8601
     weeks), months, days, date-times (an instant: one microsecond long) and time ranges
-    (``2023-01-01/P6M``); a time zone shifts the interval to UTC.
+    (``2023-01-01/P6M``); a time zone shifts the interval to UTC. Bounds beyond the
+    representable instants are clamped to :data:`EARLIEST` and :data:`LATEST` (the end of year
+    9999 is ``LATEST``, so its last microsecond counts as the one before it).
 
     Raises:
         PeriodError: ``text`` is not an SDMX time period.
@@ -184,13 +210,15 @@ def period_bounds(text: str) -> Bounds:
         end = _add_months(start, 1)
     else:
         start = _clock(_utc(year, int(p["month"]), int(p["day"])), p["clock"])
-        end = start + (dt.timedelta(days=1) if p["clock"] is None else _INSTANT)
+        end = _shift(start, dt.timedelta(days=1) if p["clock"] is None else _INSTANT)
     if p["duration"]:
         end = _range_end(start, p["duration"])
     if p["tz"] and p["tz"] != "Z":
         sign = 1 if p["tz"][0] == "+" else -1
         offset = dt.timedelta(hours=int(p["tz"][1:3]), minutes=int(p["tz"][4:6])) * sign
-        start, end = start - offset, end - offset
+        start, end = _shift(start, -offset), _shift(end, -offset)
+    if end <= start:  # an instant clamped to the first or the last: still one microsecond
+        start, end = (end - _INSTANT, end) if end == LATEST else (start, start + _INSTANT)
     return start, end
 
 
@@ -329,6 +357,27 @@ class ComponentFilter:
             ),
         )
 
+    def on_numbers(self) -> ComponentFilter:
+        """This filter on a numeric measure: checks that the operands of eq, ne, lt, le, gt
+        and ge are finite numbers (co, nc, sw and ew compare the value as text).
+
+        Raises:
+            QuerySyntaxError: one of them is not.
+        """
+        for alt in self.alternatives:
+            for c in alt:
+                if c.op in _NUMBER_TESTS and not _finite(c.operand):
+                    raise QuerySyntaxError(
+                        f"c[{self.component}]={c.op.value}:{c.operand}: {self.component} holds "
+                        f"numbers; {c.op.value} takes a finite number such as 12.5"
+                    )
+        return self
+
+
+def _finite(text: str) -> bool:
+    number = _number(text)
+    return number is not None and math.isfinite(number)
+
 
 def _condition(component: str, term: str) -> Condition:
     op, sep, operand = term.partition(":")
@@ -450,7 +499,9 @@ def _boolean(name: str, value: str | None) -> bool:
 
 
 def _instant(name: str, value: str | None) -> dt.datetime | None:
-    """An xs:dateTime in UTC; without an offset, UTC (the service's local time)."""
+    """An xs:dateTime in UTC; without an offset, UTC (the service's local time). An offset
+    that moves it before year 1 or after year 9999 UTC clamps it to :data:`EARLIEST` or
+    :data:`LATEST`: nothing is recorded beyond them, so the answer is the same."""
     if not value:
         return None
     try:
@@ -459,9 +510,19 @@ def _instant(name: str, value: str | None) -> dt.datetime | None:
         raise QuerySyntaxError(
             f"{name}={value!r}: expected an ISO 8601 date-time such as 2024-01-31T12:00:00Z"
         ) from None
+    return in_utc(moment)
+
+
+def in_utc(moment: dt.datetime) -> dt.datetime:
+    """An instant in UTC (naive: taken as UTC), clamped to :data:`EARLIEST` and
+    :data:`LATEST` when its offset moves it out of the representable years."""
     if moment.tzinfo is None:
         return moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC)
+    try:
+        return moment.astimezone(dt.UTC)
+    except OverflowError:
+        offset = moment.utcoffset()
+        return EARLIEST if offset is not None and offset > dt.timedelta() else LATEST
 
 
 def _list(value: str | None, default: str) -> tuple[str, ...]:
@@ -572,8 +633,8 @@ class DataParams:
         if self.start is None and self.end is None:
             return None
         return (
-            self.start[0] if self.start else _utc(1, 1, 1),
-            self.end[1] if self.end else _utc(9999, 12, 31),
+            self.start[0] if self.start else EARLIEST,
+            self.end[1] if self.end else LATEST,
         )
 
 

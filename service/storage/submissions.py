@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 
 import msgspec
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.storage.tables import SubmissionRow, as_utc
+
+#: The largest offset the stores take (a 64-bit signed integer): larger ones overflow
+#: SQLite's INTEGER and PostgreSQL's BIGINT.
+MAX_OFFSET: Final = 2**63 - 1
+#: The range of submission ids (PostgreSQL's INTEGER, 32 bits): the stores cannot compare an
+#: id beyond it with the key.
+_IDS: Final = range(-(2**31), 2**31)
 
 
 class SubmissionRepository:
@@ -24,6 +31,9 @@ class SubmissionRepository:
         return row
 
     def get(self, pk: int) -> SubmissionRow | None:
+        """The submission ``pk``; None if there is none (or ``pk`` is beyond any key)."""
+        if pk not in _IDS:
+            return None
         return self.session.get(SubmissionRow, pk)
 
     def search(

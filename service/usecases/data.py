@@ -88,6 +88,7 @@ from service.storage.data_reads import (
 from service.storage.structures import IndexEntry, StructureRepository
 from service.usecases.attachment import dimensions_of
 from service.usecases.flows import FlowContext, resolve_flow, resolve_structure
+from service.usecases.ingest import numeric_measure
 from service.usecases.rendering import ResponseCache
 from service.usecases.structure import Selection, select_entries
 from service.validation.periods import PeriodError
@@ -312,7 +313,8 @@ def _component(
     if name == time:
         return _Component("time", 0, found.on_periods())
     if any(m.id == name for m in dsd.measures):
-        return _Component("value", 0, found)
+        # a numeric measure compares numbers: eq:abc or gt:nan is a mistake, not "no data"
+        return _Component("value", 0, found.on_numbers() if numeric_measure(dsd) else found)
     if any(a.id == name for a in dsd.attributes):
         return _Component("attribute", 0, found)
     raise QuerySyntaxError(f"c[{name}]: {dsd.id} has no component {name}")
@@ -1159,6 +1161,7 @@ def build_message(
         dsd=plan.dsd,
         dimension_at_observation=plan.dimension_at_observation,
         detail=params.detail,
+        measures=_measures(params, plan.dsd),
         message_id=f"IREF{uuid.uuid4().hex[:24]}",
         sender=options.sender,
         language=content_language(lang, target),

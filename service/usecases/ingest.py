@@ -299,7 +299,7 @@ class _Stager:
         self.dims = context.dimension_ids
         self.series_key = lambda row: context.series_key(row.key)
         self.time_dim = context.time_dimension
-        self.numeric = _numeric_measure(dsd)
+        self.numeric = numeric_measure(dsd)
         self.obs_attrs: set[str] = set()
         self.higher: dict[str, AttributeRelationship] = {}
         for attribute in dsd.attributes:
@@ -465,7 +465,9 @@ class _Stager:
             self._last_attrs.clear()
 
 
-def _numeric_measure(dsd: DataStructure) -> bool:
+def numeric_measure(dsd: DataStructure) -> bool:
+    """Whether the DSD's measure holds numbers (stored as such; compared as such by
+    ``c[...]`` filters)."""
     if not dsd.measures:
         return True
     rep = dsd.measures[0].representation

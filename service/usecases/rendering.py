@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import hashlib
+import re
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -71,6 +72,19 @@ class ResponseCache(Generic[K, V]):
         return 1 if self._weigh is None else self._weigh(value)
 
 
+#: The first of an SDMX-JSON message's ``meta.contentLanguages``, which the writers put at
+#: the start of the message (``json_common.meta``) with the language served first.
+_FIRST_CONTENT_LANGUAGE = re.compile(rb'"contentLanguages":\s*\[\s*"([^"]+)"')
+
+
+def served_language(body: bytes, media_type: str) -> str:
+    """The language an SDMX-JSON structure message gives its ``name`` fields in: the first
+    accepted language the artefacts have, else English (``json_common.content_languages``).
+    SDMX-ML messages carry every language: English, for the header."""
+    found = _FIRST_CONTENT_LANGUAGE.search(body, 0, 2048) if "json" in media_type else None
+    return found.group(1).decode() if found else "en"
+
+
 def render_structures(
     repo: StructureRepository,
     selection: Selection,
@@ -100,7 +114,7 @@ def render_structures(
         media_type=media_type,
         etag=f'"{digest[:32]}"',
         last_modified=state.last_modified,
-        language=lang.preferred[0] if lang.preferred else "en",
+        language=served_language(body, media_type),
         gzipped=gzip.compress(body, compresslevel=6) if len(body) >= gzip_minimum_size else None,
     )
     cache.put(key, rendered)

@@ -64,7 +64,7 @@ def run(
     index = repo.index()
     matched = select_entries(index, selection)
     if not matched:
-        raise NoResultsFound(_describe(selection))
+        raise NoResultsFound(_describe(selection) + _agencies_hint(index, selection))
     loaded = repo.load(matched)
     main = [loaded[e.pk] for e in matched]
     if selection.items is not None:
@@ -106,6 +106,17 @@ def _describe(selection: Selection) -> str:
     agencies = "+".join(selection.agencies) if selection.agencies else "any agency"
     ids = "+".join(selection.ids) if selection.ids else "any id"
     return f"no {types} matches {agencies} / {ids} with the requested version"
+
+
+def _agencies_hint(index: Sequence[IndexEntry], selection: Selection) -> str:
+    """Which agencies maintain artefacts of the types asked for, when none of those asked for
+    does (sdmx1, for one, takes its source's id for the agency unless told)."""
+    if selection.agencies is None:
+        return ""
+    owners = sorted({e.agency for e in index if e.type in selection.types})
+    if not owners or set(owners) & set(selection.agencies):
+        return ""
+    return f"; the agencies that maintain them here: {', '.join(owners)}"
 
 
 def _load_in_order(repo: StructureRepository, entries: Sequence[IndexEntry]) -> list[Artefact]:

@@ -392,6 +392,10 @@ class TestHttp:
         assert response.headers["access-control-allow-origin"] == "*"
         assert response.text.startswith("<?xml")  # httpx decodes it
         french = loaded.client.get(V2, headers={"Accept-Language": "fr"})
+        assert french.headers["content-language"] == "en"  # the constraint's names: English
+        french = loaded.client.get(
+            V2, params={"references": "all"}, headers={"Accept-Language": "fr"}
+        )
         assert french.headers["content-language"] == "fr"
 
 
@@ -409,8 +413,8 @@ class TestErrors:
             ("/rest/availableconstraint/DF_NOPE", {}, 404, 100),
             (f"{V1}/all/NOPE", {}, 404, 100),
             ("/rest/v2/availability/dataflow/ILO/DF_NOPE", {}, 404, 100),
-            (V1, {"Accept": CSV20}, 406, 406),
-            (f"{V2}?format=csv", {}, 406, 406),
+            (V1, {"Accept": CSV20}, 406, 1406),
+            (f"{V2}?format=csv", {}, 406, 1406),
             ("/rest/availableconstraint", {}, 501, 501),  # every dataflow at once
             ("/rest/v2/availability/dataflow/ILO/*/1.0", {}, 501, 501),
             ("/rest/v2/availability/dataflow", {}, 501, 501),

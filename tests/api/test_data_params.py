@@ -329,7 +329,18 @@ class TestAttributesAndMeasures:
 
     def test_measures(self, served: Env) -> None:
         rows = get_csv(served, A05 + "/MYS", measures="none")
-        assert [r["OBS_VALUE"] for r in rows] == [""]
+        assert len(rows) == 1
+        assert "OBS_VALUE" not in rows[0]  # no measure column (sdmx-rest data.md: no measure)
+        assert rows[0]["TIME_PERIOD"]
+        found = served.client.get(A05 + "/MYS", params={"measures": "none"})  # SDMX-JSON 2.0
+        assert found.status_code == 200
+        validate_sdmx_json(found.content, "data", "2.0")
+        structure = found.json()["data"]["structures"][0]
+        assert structure["measures"]["observation"] == []
+        series = next(iter(found.json()["data"]["dataSets"][0]["series"].values()))
+        observation = next(iter(series["observations"].values()))
+        slots = structure["attributes"]["observation"]
+        assert len(observation) <= len(slots)  # attributes only, by their slots
         assert [r["OBS_VALUE"] for r in get_csv(served, A05 + "/MYS", measures="OBS_VALUE")] == [
             "12.5"
         ]

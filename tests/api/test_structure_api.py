@@ -95,7 +95,7 @@ class TestFormats:
     def test_unsupported_type_is_406(self, client: Any) -> None:
         response = client.get("/rest/codelist/ILO/CL_SEX", headers={"Accept": "text/html"})
         assert response.status_code == 406
-        assert error_code(response) == 406
+        assert error_code(response) == 1406
 
 
 class TestCodelists:

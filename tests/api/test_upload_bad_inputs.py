@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from service.db import make_engine
+from service.errors import PayloadTooLarge
 from service.main import create_app
 from service.model.types import StructureType
 from service.storage.structures import StructureRepository
@@ -366,7 +367,7 @@ def test_oversized_body(served: Env) -> None:
     small = served.settings.model_copy(update={"max_upload_bytes": 200})
     body = csv(obs(), obs(TIME_PERIOD="2021"), obs(TIME_PERIOD="2022"))
     assert len(body) > 200
-    case = Bad(body, 413, 413, "200-byte upload limit")
+    case = Bad(body, 413, PayloadTooLarge.code, "200-byte upload limit")
     auth = {"Content-Type": CSV20, "Authorization": f"Bearer {served.admin}"}
     with TestClient(create_app(small)) as client:
         before = len(served.submissions())

@@ -188,26 +188,31 @@ def error_code(response: httpx.Response) -> int:
 # --- The README, as a newcomer reads it --------------------------------------------------------
 
 
-def _readme_sdmx1_snippet() -> str:
+def _readme_sdmx1_snippets() -> list[str]:
     readme = (PROJECT_ROOT / "README.md").read_text()
-    section = readme.split("### Reading with sdmx1", 1)[1]
-    found = re.search(r"```python\n(.*?)```", section, re.DOTALL)
-    assert found is not None, "README: no python block under 'Reading with sdmx1'"
-    return found[1]
+    section = readme.split("### Reading with sdmx1", 1)[1].split("\n## ", 1)[0]
+    found = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
+    assert found, "README: no python block under 'Reading with sdmx1'"
+    return list(found)
 
 
-def test_readme_sdmx1_example_runs(live: Live) -> None:
-    """The README's sdmx1 snippet, pointed at this server, runs and finds the DSD."""
-    code = _readme_sdmx1_snippet().replace("http://127.0.0.1:8000", live.base)
-    source_id = re.search(r'"id": "(\w+)"', code)
-    assert source_id is not None
-    sdmx.source.sources.pop(source_id[1], None)
+def test_readme_sdmx1_examples_run(live: Live) -> None:
+    """The README's sdmx1 snippets (REST v1, then v2), pointed at this server, run in one
+    process as a newcomer pastes them, and read the DSD and the data they ask for."""
     namespace: dict[str, Any] = {}
-    try:
-        exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - our own README
-    finally:
-        sdmx.source.sources.pop(source_id[1], None)
+    for code in _readme_sdmx1_snippets():
+        code = code.replace("http://127.0.0.1:8000", live.base)
+        sources = re.findall(r'"id": "(\w+)"', code)
+        for source in sources:
+            sdmx.source.sources.pop(source, None)
+        try:
+            exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - our own README
+        finally:
+            for source in sources:
+                sdmx.source.sources.pop(source, None)
+        assert len(sdmx.to_pandas(namespace["data"])) > 0
     assert "DSD_ILMS_STOCK" in namespace["msg"].structure
+    assert namespace["dsd"].id == "DSD_ILMS_STOCK"
 
 
 # --- sdmx1 ---------------------------------------------------------------------------------------

@@ -17,7 +17,6 @@ import httpx
 import pytest
 from lxml import etree
 from pysdmx.api.fmr import RegistryClient
-from pysdmx.errors import InternalError
 from pysdmx.errors import NotImplemented as PysdmxNotImplemented
 from pysdmx.io import read_sdmx
 
@@ -323,11 +322,14 @@ def test_registry_categories(registry: RegistryClient) -> None:
     assert {c.id: {f.id for f in c.dataflows} for c in scheme.items} == expected
 
 
-def test_registry_schema_is_not_implemented(registry: RegistryClient) -> None:
-    """``get_schema`` and ``get_dataflow_details(detail="schema"|"all")`` query the SDMX REST
-    v2 ``schema`` resource, which answers 501 for now (pysdmx raises InternalError)."""
-    with pytest.raises(InternalError, match="501"):
-        registry.get_schema("dataflow", "ILO", FLOWS[0], "1.0")
+def test_registry_schema(registry: RegistryClient) -> None:
+    """``get_schema`` queries the SDMX REST v2 ``schema`` resource: the dataflow's
+    components, in the DSD's order (tests/api/test_schema.py checks the rest)."""
+    schema = registry.get_schema("dataflow", "ILO", FLOWS[0], "1.0")
+    ids = [c.id for c in schema.components]
+    assert ids[:2] == ["REF_AREA", "FREQ"]
+    assert "TIME_PERIOD" in ids
+    assert "OBS_VALUE" in ids
 
 
 _FLOW = CAT.flows[FLOWS[0]]

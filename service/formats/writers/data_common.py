@@ -58,6 +58,9 @@ class DataMessage:
     #: another dimension's id, or ALL_DIMENSIONS (a flat list of observations).
     dimension_at_observation: str
     detail: Detail = "full"
+    #: Whether the measure is presented at all (v2 ``measures=none``: no measure column, no
+    #: measure in SDMX-JSON; SDMX-ML leaves empty values out anyway).
+    measures: bool = True
     #: When the message was prepared (the header's Prepared).
     prepared: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     #: The message id (the header's ID).

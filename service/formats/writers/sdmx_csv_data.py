@@ -170,12 +170,13 @@ class _Writer:
 
     def _columns(self) -> list[_Column]:
         """The component columns, in DSD order (dimensions, time, measure, attributes)."""
-        every = [*self.dimensions, *self.time, self.measure, *self.attributes]
+        measure = [self.measure] if self.message.measures else []
+        every = [*self.dimensions, *self.time, *measure, *self.attributes]
         detail = self.message.detail
         if self.version == "1.0" or detail == "full":
             return every
         if detail == "dataonly":
-            return [*self.dimensions, *self.time, self.measure]
+            return [*self.dimensions, *self.time, *measure]
         keep = set(self.series_dims)
         if detail == "nodata":
             keep |= {a for a, level in placement(self.view).items() if level != "observation"}

@@ -99,6 +99,8 @@ class JsonDataWriter:
 
     #: ``meta.schema``.
     schema_url: ClassVar[str]
+    #: Whether the version can leave the measure out (``DataMessage.measures``).
+    measure_optional: ClassVar[bool] = False
     #: The ``data`` member holding the structure (2.0 ``structures``, 1.0 ``structure``).
     structure_key: ClassVar[str]
     #: Whether uncoded observation-level attribute values are written into the observations.
@@ -273,6 +275,8 @@ class JsonDataWriter:
             tail = self.tails[key] = self.attribute_cells(attrs)
         if not tail and delete and not value:
             return "[]"
+        if self.measure_optional and not self.message.measures:  # measures=none
+            return f"[{tail[1:]}]"
         return f"[{measure_value(value)}{tail}]"
 
     def attribute_cells(self, attrs: Mapping[str, str]) -> str:
@@ -410,6 +414,8 @@ class JsonDataWriter:
 
 
 class Json20DataWriter(JsonDataWriter):
+    #: 2.0 lists the measures: with none, an observation holds its attributes alone.
+    measure_optional = True
     schema_url = JSON_SCHEMA_20
     structure_key = "structures"
     inline_values = True
@@ -420,7 +426,7 @@ class Json20DataWriter(JsonDataWriter):
     def structure_part(self, structure: JsonObj) -> Any:
         measure = self.message.measure
         measures = [self.named({"id": measure}, measure, self.message.component_name(measure))]
-        structure["measures"] = {"observation": measures}
+        structure["measures"] = {"observation": measures if self.message.measures else []}
         if self.datasets:
             structure["dataSets"] = list(range(self.datasets))
         return [structure]
