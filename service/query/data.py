@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal, cast
 
 from service.errors import NotAcceptable, NotImplementedYet, QuerySyntaxError
+from service.instants import EARLIEST, LATEST, in_utc
 from service.query.structure import ApiVersion
 from service.validation.periods import PeriodError, parse_period
 
@@ -118,12 +119,9 @@ _DURATION = re.compile(
 #: Months per reporting period letter (the reporting year starts on 1 January).
 _MONTHS = {"A": 12, "S": 6, "T": 4, "Q": 3, "M": 1}
 _INSTANT = dt.timedelta(microseconds=1)
-#: The first and the last instant Python can represent (UTC). A period's end that would fall
-#: after the last (the exclusive end of year 9999, a time zone or a duration past it) is
-#: clamped to it, and a start before the first (``0001-01-01+14:00``) to the first: no data
-#: can lie beyond them, so the clamped interval selects the same observations.
-EARLIEST: Final = dt.datetime.min.replace(tzinfo=dt.UTC)
-LATEST: Final = dt.datetime.max.replace(tzinfo=dt.UTC)
+# A period's end that would fall after LATEST (the exclusive end of year 9999, a time zone or a
+# duration past it) is clamped to it, and a start before EARLIEST (``0001-01-01+14:00``) to it:
+# no data can lie beyond them, so the clamped interval selects the same observations.
 
 
 def _utc(year: int, month: int, day: int) -> dt.datetime:
@@ -511,18 +509,6 @@ def _instant(name: str, value: str | None) -> dt.datetime | None:
             f"{name}={value!r}: expected an ISO 8601 date-time such as 2024-01-31T12:00:00Z"
         ) from None
     return in_utc(moment)
-
-
-def in_utc(moment: dt.datetime) -> dt.datetime:
-    """An instant in UTC (naive: taken as UTC), clamped to :data:`EARLIEST` and
-    :data:`LATEST` when its offset moves it out of the representable years."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=dt.UTC)
-    try:
-        return moment.astimezone(dt.UTC)
-    except OverflowError:
-        offset = moment.utcoffset()
-        return EARLIEST if offset is not None and offset > dt.timedelta() else LATEST
 
 
 def _list(value: str | None, default: str) -> tuple[str, ...]:

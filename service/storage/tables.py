@@ -22,27 +22,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from service.instants import in_utc
+
 
 def as_utc(value: dt.datetime | None) -> dt.datetime | None:
-    """A stored timestamp in UTC: SQLite gives naive UTC, PostgreSQL the session's offset.
-
-    An offset that moves the instant before year 1 or after year 9999 UTC (a client's
-    ``0001-01-01T00:00:00+14:00``) clamps it to the first or the last representable instant.
-    """
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    try:
-        return value.astimezone(dt.UTC)
-    except OverflowError:
-        offset = value.utcoffset()
-        last = offset is None or offset < dt.timedelta()
-        return _LATEST if last else _EARLIEST
-
-
-_EARLIEST = dt.datetime.min.replace(tzinfo=dt.UTC)
-_LATEST = dt.datetime.max.replace(tzinfo=dt.UTC)
+    """A stored timestamp in UTC: SQLite gives naive UTC, PostgreSQL the session's offset
+    (clamped as :func:`service.instants.in_utc` does)."""
+    return None if value is None else in_utc(value)
 
 
 class Base(DeclarativeBase):

@@ -9,14 +9,8 @@ import datetime as dt
 import pytest
 
 from service.errors import QuerySyntaxError
-from service.query.data import (
-    EARLIEST,
-    LATEST,
-    ComponentFilter,
-    DataParams,
-    in_utc,
-    period_bounds,
-)
+from service.instants import EARLIEST, LATEST, in_utc
+from service.query.data import ComponentFilter, DataParams, period_bounds
 from service.storage.tables import as_utc
 from service.validation.periods import PeriodError
 
