@@ -23,10 +23,11 @@ from service.api.answers import ReadCaches, kept_response
 from service.api.auth import check_read_access, register_reads
 from service.api.conditional import http_date, not_modified
 from service.api.deps import in_session
+from service.api.structure import structure_media_type
 from service.errors import NoResultsFound, NotImplementedYet, SdmxError
 from service.formats.base import Header, Lang
 from service.formats.media_types import STRUCTURE_WRITERS
-from service.query.negotiation import negotiate, negotiate_language
+from service.query.negotiation import negotiate_language
 from service.query.structure import ApiVersion
 from service.settings import Settings
 from service.storage.structures import StructureRepository
@@ -56,17 +57,6 @@ V2_PATHS = [
     "/rest/v2/availability/{context}/{agency}/{resource_id}/{version}/{key}/{component_id}",
 ]
 _VARY = "Accept, Accept-Language"
-
-
-def _negotiate(request: Request, api: ApiVersion) -> str:
-    params = request.query_params
-    return negotiate(
-        request.headers.get("accept"),
-        params.get("format"),
-        api,
-        list(STRUCTURE_WRITERS),
-        fmt_version=params.get("formatVersion"),
-    )
 
 
 def _etag(request: Request, media_type: str, lang: Lang, state: DataState, structures: str) -> str:
@@ -106,7 +96,7 @@ def _answer(
     """Negotiate, check, then sum up (or 304, a kept answer, or nothing available)."""
     settings: Settings = request.app.state.settings
     params = request.query_params
-    media_type = _negotiate(request, api)
+    media_type = structure_media_type(request, api)
     p = request.path_params
     query = AvailabilityQuery.parse(p.get("key"), p.get("component_id"), params.multi_items(), api)
     repo = StructureRepository(session)
@@ -141,7 +131,7 @@ async def _known(request: Request, api: ApiVersion) -> Response | None:
         target: DataTarget, structures: str, state: DataState
     ) -> tuple[str, dict[str, str]] | None:
         try:
-            media_type = _negotiate(request, api)
+            media_type = structure_media_type(request, api)
         except SdmxError:
             return None
         lang = Lang(negotiate_language(request.headers.get("accept-language")) or ("en",))

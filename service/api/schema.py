@@ -10,10 +10,6 @@ otherwise take ``/rest/v2/schema/{context}/{agency}/{id}`` as a v1 query.
 
 from __future__ import annotations
 
-import datetime as dt
-import gzip
-import hashlib
-from collections.abc import Hashable
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -22,20 +18,23 @@ from sqlalchemy.orm import Session
 
 from service.api.auth import check_read_access, register_reads
 from service.api.deps import in_session
-from service.api.structure import Format, conditional_response
+from service.api.structure import (
+    Format,
+    conditional_response,
+    request_key,
+    structure_cache,
+    structure_media_type,
+)
 from service.errors import NoResultsFound
-from service.formats.base import Header, Lang
-from service.formats.media_types import STRUCTURE_WRITERS
-from service.query.negotiation import negotiate, negotiate_language
+from service.formats.base import Lang
+from service.query.negotiation import negotiate_language
 from service.query.structure import ApiVersion
 from service.settings import Settings
 from service.storage.structures import StructureRepository
-from service.usecases.rendering import Rendered, ResponseCache, served_language
+from service.usecases.rendering import render
 from service.usecases.schema import SchemaQuery, parse_schema_query, schema_artefacts
 
 router = APIRouter(tags=["schema"])
-
-_CACHES: dict[int, ResponseCache[Hashable, Rendered]] = {}
 
 PATHS = [
     "/rest/v2/schema/{context}/{agency}/{resource_id}",
@@ -62,10 +61,6 @@ AsOf = Annotated[
 ]
 
 
-def _cache(size: int) -> ResponseCache[Hashable, Rendered]:
-    return _CACHES.setdefault(size, ResponseCache(size))
-
-
 async def v2_schema(
     request: Request,
     dimension_at_observation: DimensionAtObservation = None,
@@ -89,37 +84,17 @@ async def v2_schema(
 
 def _answer(request: Request, session: Session, query: SchemaQuery) -> Response:
     settings: Settings = request.app.state.settings
-    media_type = negotiate(
-        request.headers.get("accept"),
-        request.query_params.get("format"),
-        ApiVersion.V2,
-        list(STRUCTURE_WRITERS),
-        fmt_version=request.query_params.get("formatVersion"),
-    )
-    lang = Lang(negotiate_language(request.headers.get("accept-language")) or ("en",))
     repo = StructureRepository(session)
-    state = repo.state()
-    request_key = (request.url.path, tuple(sorted(request.query_params.multi_items())))
-    key = (state.tag, request_key, media_type, lang.preferred)
-    cache = _cache(settings.response_cache_size)
-    rendered = cache.get(key)
-    if rendered is None:
-        artefacts = schema_artefacts(repo, query)
-        digest = hashlib.sha256(repr(key).encode()).hexdigest()
-        header = Header(
-            id=f"ISCH{digest[:16]}", prepared=dt.datetime.now(dt.UTC), sender=settings.sender_id
-        )
-        body = STRUCTURE_WRITERS[media_type].write_structures(artefacts, header=header, lang=lang)
-        big = len(body) >= settings.gzip_minimum_size
-        rendered = Rendered(
-            body=body,
-            media_type=media_type,
-            etag=f'"{digest[:32]}"',
-            last_modified=state.last_modified,
-            language=served_language(body, media_type),
-            gzipped=gzip.compress(body, compresslevel=6) if big else None,
-        )
-        cache.put(key, rendered)
+    rendered = render(
+        repo,
+        lambda: schema_artefacts(repo, query),
+        request_key=request_key(request),
+        media_type=structure_media_type(request, ApiVersion.V2),
+        lang=Lang(negotiate_language(request.headers.get("accept-language")) or ("en",)),
+        sender=settings.sender_id,
+        cache=structure_cache(settings),
+        gzip_minimum_size=settings.gzip_minimum_size,
+    )
     return conditional_response(request, rendered)
 
 

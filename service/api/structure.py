@@ -56,10 +56,6 @@ Format = Annotated[
 ]
 
 
-def _cache(size: int) -> ResponseCache[Hashable, Rendered]:
-    return _CACHES.setdefault(size, ResponseCache(size))
-
-
 def to_selection(query: StructureQuery) -> Selection:
     return Selection(
         types=query.types,
@@ -93,26 +89,41 @@ async def answer(request: Request, query: StructureQuery, api: ApiVersion) -> Re
 
 def _answer(request: Request, session: Session, query: StructureQuery, api: ApiVersion) -> Response:
     settings: Settings = request.app.state.settings
-    media_type = negotiate(
+    rendered = render_structures(
+        StructureRepository(session),
+        to_selection(query),
+        request_key=request_key(request),
+        media_type=structure_media_type(request, api),
+        lang=Lang(negotiate_language(request.headers.get("accept-language")) or ("en",)),
+        sender=settings.sender_id,
+        structure_url=_structure_url(request, api),
+        cache=structure_cache(settings),
+        gzip_minimum_size=settings.gzip_minimum_size,
+    )
+    return conditional_response(request, rendered)
+
+
+def structure_media_type(request: Request, api: ApiVersion) -> str:
+    """The structure format ``Accept`` or ``format`` asks for (NotAcceptable: none)."""
+    return negotiate(
         request.headers.get("accept"),
         request.query_params.get("format"),
         api,
         list(STRUCTURE_WRITERS),
         fmt_version=request.query_params.get("formatVersion"),
     )
-    lang = Lang(negotiate_language(request.headers.get("accept-language")) or ("en",))
-    rendered = render_structures(
-        StructureRepository(session),
-        to_selection(query),
-        request_key=(request.url.path, tuple(sorted(request.query_params.multi_items()))),
-        media_type=media_type,
-        lang=lang,
-        sender=settings.sender_id,
-        structure_url=_structure_url(request, api),
-        cache=_cache(settings.response_cache_size),
-        gzip_minimum_size=settings.gzip_minimum_size,
+
+
+def request_key(request: Request) -> Hashable:
+    """What names a structure answer besides the store, the format and the language."""
+    return (request.url.path, tuple(sorted(request.query_params.multi_items())))
+
+
+def structure_cache(settings: Settings) -> ResponseCache[Hashable, Rendered]:
+    """Rendered structure messages (structure and schema queries), per worker."""
+    return _CACHES.setdefault(
+        settings.response_cache_size, ResponseCache(settings.response_cache_size)
     )
-    return conditional_response(request, rendered)
 
 
 def conditional_response(request: Request, rendered: Rendered) -> Response:

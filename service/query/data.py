@@ -487,7 +487,12 @@ def _integer(name: str, value: str | None, minimum: int) -> int | None:
     return int(value)
 
 
-def _boolean(name: str, value: str | None) -> bool:
+def boolean_parameter(name: str, value: str | None) -> bool:
+    """A true/false query parameter (absent: false).
+
+    Raises:
+        QuerySyntaxError: another value.
+    """
     if value is None:
         return False
     found = _BOOLEANS.get(value.lower())
@@ -590,7 +595,9 @@ class DataParams:
         as_of = _instant("asOf", p.get("asOf"))
         if updated_after is not None and as_of is not None and updated_after > as_of:
             raise QuerySyntaxError("updatedAfter is later than asOf")
-        _boolean("explicitMeasure", p.get("explicitMeasure"))  # no measure dimension: no effect
+        boolean_parameter(
+            "explicitMeasure", p.get("explicitMeasure")
+        )  # no measure dimension: no effect
         _reporting_year_start_day(p.get("reportingYearStartDay"))
         start, end = p.get("startPeriod"), p.get("endPeriod")
         return cls(
@@ -598,7 +605,7 @@ class DataParams:
             end=_query_period("endPeriod", end) if end else None,
             updated_after=updated_after,
             as_of=as_of,
-            include_history=_boolean("includeHistory", p.get("includeHistory")),
+            include_history=boolean_parameter("includeHistory", p.get("includeHistory")),
             first_n=_integer("firstNObservations", p.get("firstNObservations"), 1),
             last_n=_integer("lastNObservations", p.get("lastNObservations"), 1),
             dimension_at_observation=p.get("dimensionAtObservation") or None,

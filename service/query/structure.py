@@ -505,7 +505,7 @@ def _parse_references(
     return frozenset(p for p in parsed if p is not None)
 
 
-def _parse_as_of(value: str | None) -> dt.datetime | None:
+def parse_as_of(value: str | None) -> dt.datetime | None:
     if not value:
         return None
     try:
@@ -590,7 +590,7 @@ class StructureQuery(msgspec.Struct, frozen=True, kw_only=True):
             items=items,
             references=_parse_references(params.get("references"), ApiVersion.V2),
             detail=_parse_detail(params.get("detail"), ApiVersion.V2),
-            as_of=_parse_as_of(params.get("asOf")),
+            as_of=parse_as_of(params.get("asOf")),
         )
 
 

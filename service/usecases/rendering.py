@@ -7,7 +7,7 @@ import gzip
 import hashlib
 import re
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from threading import Lock
 from typing import Generic, TypeVar
@@ -98,17 +98,40 @@ def render_structures(
     gzip_minimum_size: int = 1000,
 ) -> Rendered:
     """The response body for a structure query, from the cache when the store is unchanged."""
+    return render(
+        repo,
+        lambda: run(repo, selection, structure_url).artefacts,
+        request_key=request_key,
+        media_type=media_type,
+        lang=lang,
+        sender=sender,
+        cache=cache,
+        gzip_minimum_size=gzip_minimum_size,
+    )
+
+
+def render(
+    repo: StructureRepository,
+    artefacts: Callable[[], Sequence[Artefact]],
+    *,
+    request_key: Hashable,
+    media_type: str,
+    lang: Lang,
+    sender: str,
+    cache: ResponseCache[Hashable, Rendered],
+    gzip_minimum_size: int = 1000,
+) -> Rendered:
+    """A structure message of what ``artefacts`` finds, kept in ``cache`` while the store is
+    unchanged (structure and schema queries)."""
     state = repo.state()
     key = (state.tag, request_key, media_type, lang.preferred)
     cached = cache.get(key)
     if cached is not None:
         return cached
-    result = run(repo, selection, structure_url)
+    found = artefacts()
     digest = hashlib.sha256(repr(key).encode()).hexdigest()
     header = Header(id=f"IREF{digest[:16]}", prepared=dt.datetime.now(dt.UTC), sender=sender)
-    body = STRUCTURE_WRITERS[media_type].write_structures(
-        result.artefacts, header=header, lang=lang
-    )
+    body = STRUCTURE_WRITERS[media_type].write_structures(found, header=header, lang=lang)
     rendered = Rendered(
         body=body,
         media_type=media_type,

@@ -26,8 +26,8 @@ from service.model import (
 )
 from service.model.structures import allowed_codes
 from service.model.types import StructureType, structure_type
-from service.query.data import ALL_DIMENSIONS
-from service.query.structure import VersionSelector, _parse_as_of
+from service.query.data import ALL_DIMENSIONS, boolean_parameter
+from service.query.structure import VersionSelector, parse_as_of
 from service.storage.structures import IndexEntry, StructureRepository, ref_key
 from service.usecases.flows import FlowContext, resolve_flow, resolve_structure
 from service.usecases.structure import TYPE_ORDER, Selection, select_entries
@@ -40,7 +40,6 @@ CONTEXTS: dict[str, StructureType] = {
 }
 #: Standard contexts of reference metadata validity: this service holds no metadata structures.
 METADATA_CONTEXTS = ("metadatastructure", "metadataflow", "metadataprovisionagreement")
-_BOOLEANS = {"true": True, "false": False}
 _LATEST = VersionSelector.parse_v2("~")
 
 
@@ -56,15 +55,6 @@ class SchemaQuery:
     dimension_at_observation: str | None = None
     explicit_measure: bool = False
     deletion: bool = False
-
-
-def _boolean(name: str, value: str | None) -> bool:
-    if value is None:
-        return False
-    found = _BOOLEANS.get(value.lower())
-    if found is None:
-        raise QuerySyntaxError(f"{name}={value!r}: expected true or false")
-    return found
 
 
 def parse_schema_query(
@@ -83,7 +73,7 @@ def parse_schema_query(
         allowed = ", ".join([*CONTEXTS, *METADATA_CONTEXTS])
         raise QuerySyntaxError(f"Unknown schema context '{context}'; allowed: {allowed}")
     found = dict(params)
-    if _parse_as_of(found.get("asOf")) is not None:
+    if parse_as_of(found.get("asOf")) is not None:
         raise NotImplementedYet("asOf on schema queries: structures keep no history yet")
     return SchemaQuery(
         context=context,
@@ -91,8 +81,8 @@ def parse_schema_query(
         resource_id=resource_id,
         version=VersionSelector.parse_v2(version),
         dimension_at_observation=found.get("dimensionAtObservation") or None,
-        explicit_measure=_boolean("explicitMeasure", found.get("explicitMeasure")),
-        deletion=_boolean("deletion", found.get("deletion")),
+        explicit_measure=boolean_parameter("explicitMeasure", found.get("explicitMeasure")),
+        deletion=boolean_parameter("deletion", found.get("deletion")),
     )
 
 

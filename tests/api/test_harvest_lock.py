@@ -9,13 +9,39 @@ import time
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from service.db import make_engine
 from tests.api.conftest import Env
 from tests.api.test_data_query import A05, CSV20, records
 from tests.api.test_upload import csv as message
 from tests.api.test_upload import row
+
+
+def stamp_a_new_version(writer: Connection) -> dt.datetime:
+    """What an upload does before it commits: lock the data set, stamp, write a new version of
+    2020 (99), note the data set's change. Returns the stamp."""
+    writer.execute(text("SELECT pk FROM dataset FOR UPDATE"))
+    stamp = dt.datetime.now(dt.UTC)
+    current = writer.execute(
+        text(
+            "SELECT pk, series_pk, submission_pk FROM observation "
+            "WHERE time_period = '2020' AND superseded_at IS NULL"
+        )
+    ).one()
+    writer.execute(
+        text("UPDATE observation SET superseded_at = :t WHERE pk = :pk"),
+        {"t": stamp, "pk": current[0]},
+    )
+    writer.execute(
+        text(
+            "INSERT INTO observation (series_pk, time_period, value, deleted, recorded_at, "
+            "submission_pk) VALUES (:s, '2020', 99, FALSE, :t, :sub)"
+        ),
+        {"s": current[1], "t": stamp, "sub": current[2]},
+    )
+    writer.execute(text("UPDATE dataset SET last_changed = :t"), {"t": stamp})
+    return stamp
 
 
 def test_a_harvest_waits_for_an_upload_in_flight(env: Env) -> None:
@@ -26,26 +52,7 @@ def test_a_harvest_waits_for_an_upload_in_flight(env: Env) -> None:
     found: dict[str, Any] = {}
     with engine.connect() as writer:
         transaction = writer.begin()
-        # what an upload does: lock the data set, stamp, write a new version
-        writer.execute(text("SELECT pk FROM dataset FOR UPDATE"))
-        stamp = dt.datetime.now(dt.UTC)
-        current = writer.execute(
-            text(
-                "SELECT pk, series_pk, submission_pk FROM observation "
-                "WHERE time_period = '2020' AND superseded_at IS NULL"
-            )
-        ).one()
-        writer.execute(
-            text("UPDATE observation SET superseded_at = :t WHERE pk = :pk"),
-            {"t": stamp, "pk": current[0]},
-        )
-        writer.execute(
-            text(
-                "INSERT INTO observation (series_pk, time_period, value, deleted, recorded_at, "
-                "submission_pk) VALUES (:s, '2020', 99, FALSE, :t, :sub)"
-            ),
-            {"s": current[1], "t": stamp, "sub": current[2]},
-        )
+        stamp = stamp_a_new_version(writer)
         after = (stamp - dt.timedelta(microseconds=1)).isoformat()
 
         def harvest() -> None:
@@ -81,27 +88,7 @@ def test_a_repeated_harvest_waits_too(env: Env, conditional: bool) -> None:
     found: dict[str, Any] = {}
     with engine.connect() as writer:
         transaction = writer.begin()
-        # what an upload does: lock the data set, stamp, write a new version, note the change
-        writer.execute(text("SELECT pk FROM dataset FOR UPDATE"))
-        stamp = dt.datetime.now(dt.UTC)
-        current = writer.execute(
-            text(
-                "SELECT pk, series_pk, submission_pk FROM observation "
-                "WHERE time_period = '2020' AND superseded_at IS NULL"
-            )
-        ).one()
-        writer.execute(
-            text("UPDATE observation SET superseded_at = :t WHERE pk = :pk"),
-            {"t": stamp, "pk": current[0]},
-        )
-        writer.execute(
-            text(
-                "INSERT INTO observation (series_pk, time_period, value, deleted, recorded_at, "
-                "submission_pk) VALUES (:s, '2020', 99, FALSE, :t, :sub)"
-            ),
-            {"s": current[1], "t": stamp, "sub": current[2]},
-        )
-        writer.execute(text("UPDATE dataset SET last_changed = :t"), {"t": stamp})
+        stamp_a_new_version(writer)
 
         def harvest() -> None:
             found["response"] = env.client.get(A05, params=params, headers=headers)

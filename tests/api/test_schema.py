@@ -18,7 +18,7 @@ import pytest
 from lxml import etree
 
 from service.settings import PROJECT_ROOT
-from tests.api.upload_helpers import STORES, fresh_settings
+from tests.api.upload_helpers import STOCK_DIMENSIONS, STORES, fresh_settings
 from tests.live import launch, stop
 from tests.xsd import validate_sdmx_ml
 
@@ -30,19 +30,7 @@ FLOW = "/rest/v2/schema/dataflow/ILO/DF_ILMS_A05/1.0"
 ML30 = "application/vnd.sdmx.structure+xml;version=3.0.0"
 ML21 = "application/vnd.sdmx.structure+xml;version=2.1"
 JSON20 = "application/vnd.sdmx.structure+json;version=2.0.0"
-KEY_DIMENSIONS = [
-    "REF_AREA",
-    "FREQ",
-    "MEASURE",
-    "SEX",
-    "AGE",
-    "EDU",
-    "ECO",
-    "OCU",
-    "STE",
-    "CBR",
-    "CCT",
-]
+KEY_DIMENSIONS = list(STOCK_DIMENSIONS)
 
 
 # --- what the shipped files say ----------------------------------------------------------------
