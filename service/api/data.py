@@ -163,7 +163,7 @@ def _respond(
     if kept is not None:
         return kept_response(request, kept, headers)
     options = MessageOptions(lang, settings.sender_id, dict(negotiated.params))
-    message = build_message(StructureRepository(session), plan, options)
+    message = build_message(plan, options)
     cap = settings.max_data_observations
     chunks: Iterator[bytes] | None
     if state.dataset_pk is not None and csv_export.applies(plan, fmt, message, session):

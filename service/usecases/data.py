@@ -55,7 +55,6 @@ from service.formats.writers.data_common import (
     Structure,
 )
 from service.model import (
-    ConceptScheme,
     DataStructure,
     Localised,
     ProvisionAgreement,
@@ -748,6 +747,7 @@ class _Window:
 #: Data sets with more attribute values than this are read each time (``_Run.current_values``).
 _VALUES_KEPT_UP_TO: Final = 100_000
 _CURRENT_VALUES: ResponseCache[Hashable, dict[tuple[str, str], str | None]] = ResponseCache(8)
+_MOST_ROWS: ResponseCache[Hashable, int] = ResponseCache(64)
 
 
 @dataclass(frozen=True)
@@ -774,12 +774,29 @@ class _Run:
         dataset, as_of = self.scope.dataset_pk, self.params.as_of
         if as_of is not None or self.changed is None:
             return self.reads.attribute_values(dataset, as_of)
-        key = (str(self.reads.conn.engine.url), dataset, self.changed)
+        key = self.data_set_key()
         found = _CURRENT_VALUES.get(key)
         if found is None:
             found = self.reads.attribute_values(dataset)
             if len(found) <= _VALUES_KEPT_UP_TO:
                 _CURRENT_VALUES.put(key, found)
+        return found
+
+    def data_set_key(self) -> Hashable:
+        """The store, the data set and its last change: what answers may be kept under."""
+        return (str(self.reads.conn.engine.url), self.scope.dataset_pk, self.changed)
+
+    def most_rows(self) -> int:
+        """At most how many observation versions the data set holds: the store's bound
+        (``DataReads.most_rows``), kept while the data set is unchanged (it can only have
+        grown with other data sets' uploads)."""
+        if self.changed is None:
+            return self.reads.most_rows()
+        key = self.data_set_key()
+        found = _MOST_ROWS.get(key)
+        if found is None:
+            found = self.reads.most_rows()
+            _MOST_ROWS.put(key, found)
         return found
 
     def finish(self, rows: Iterable[OutRow]) -> Iterator[OutRow]:
@@ -1029,7 +1046,7 @@ def _estimate(run: _Run, cap: int) -> int:
     counts them before the exact filters; no more than ``cap + 1`` are counted, and nothing
     when the store holds no more than ``cap`` observation versions in all (counting a million
     takes a fifth of a second before the first byte)."""
-    bound = run.reads.most_rows()
+    bound = run.most_rows()
     if bound <= cap:
         return bound
     params = run.params
@@ -1089,37 +1106,6 @@ def run_query(
 # --- the message ------------------------------------------------------------------------------
 
 
-def _concept_names(repo: StructureRepository, dsd: DataStructure) -> dict[str, Localised]:
-    """The names of the DSD's components: their concepts' names."""
-    wanted = {c.concept.maintainable_key for c in dsd.components}
-    entries = [
-        e
-        for e in repo.index([StructureType.CONCEPTSCHEME])
-        if (e.agency, e.id, e.version) in wanted
-    ]
-    concepts: dict[tuple[tuple[str, str, str], str], Localised] = {}
-    for scheme in repo.load(entries).values():
-        if isinstance(scheme, ConceptScheme):
-            for concept in scheme.items:
-                concepts[((scheme.agency, scheme.id, scheme.version), concept.id)] = concept.names
-    return {
-        c.id: concepts.get((c.concept.maintainable_key, c.concept.item or ""), {})
-        for c in dsd.components
-    }
-
-
-def _code_names(flow: FlowContext) -> dict[str, dict[str, Localised]]:
-    found: dict[str, dict[str, Localised]] = {}
-    for component in flow.dsd.components:
-        rep = component.representation
-        if rep is None or rep.enumeration is None:
-            continue
-        codelist = flow.codelists.get(rep.enumeration.maintainable_key)
-        if codelist is not None:
-            found[component.id] = {code.id: code.names for code in codelist.items}
-    return found
-
-
 def content_language(lang: Lang, target: DataTarget) -> str:
     """The language names are given in: the first accepted one the structures have."""
     available = set(target.names) | set(target.flow.dsd.names)
@@ -1140,13 +1126,11 @@ class MessageOptions:
     csv: dict[str, str]
 
 
-def build_message(
-    repo: StructureRepository, plan: DataPlan, options: MessageOptions
-) -> DataMessage:
+def build_message(plan: DataPlan, options: MessageOptions) -> DataMessage:
     """The message header and options for the writer."""
     target, lang, params = plan.target, options.lang, plan.params
-    concepts = _concept_names(repo, plan.dsd)
-    codes = _code_names(target.flow)
+    concepts = target.flow.concept_names
+    codes = target.flow.code_names
 
     def component_name(component: str) -> str | None:
         return lang.pick(concepts.get(component, {}))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from service.errors import NoResultsFound, SemanticError
@@ -14,6 +15,7 @@ from service.model import (
     ContentConstraint,
     Dataflow,
     DataStructure,
+    Localised,
     ProvisionAgreement,
     Ref,
 )
@@ -37,6 +39,8 @@ class FlowContext:
     agreements: tuple[ProvisionAgreement, ...]
     #: Allowed constraints attached to data providers, by provider reference.
     provider_constraints: dict[Ref, tuple[ContentConstraint, ...]]
+    #: The names of the DSD's components (their concepts' names), by component id.
+    concept_names: dict[str, Localised] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -44,6 +48,19 @@ class FlowContext:
         if ref.maintainable_key == self.dsd.ref().maintainable_key:
             return f"datastructure {self.dsd.ref()}"
         return str(ref)
+
+    @functools.cached_property
+    def code_names(self) -> dict[str, dict[str, Localised]]:
+        """The names of the codes of each coded component, by component id and code."""
+        found: dict[str, dict[str, Localised]] = {}
+        for component in self.dsd.components:
+            rep = component.representation
+            if rep is None or rep.enumeration is None:
+                continue
+            codelist = self.codelists.get(rep.enumeration.maintainable_key)
+            if codelist is not None:
+                found[component.id] = {code.id: code.names for code in codelist.items}
+        return found
 
     def provider_areas(self, provider: Ref, dimension: str = "REF_AREA") -> frozenset[str] | None:
         """The codes a provider may report for ``dimension`` (None: no restriction)."""
@@ -83,7 +100,32 @@ def resolve_flow(repo: StructureRepository, agency: str, flow_id: str, version: 
     codelists = _codelists(repo, by_key, dsd)
     constraints, provider_constraints = _constraints(repo, index, dataflow)
     agreements = _agreements(repo, index, dataflow)
-    return FlowContext(dataflow, dsd, constraints, codelists, agreements, provider_constraints)
+    names = _concept_names(repo, by_key, dsd)
+    return FlowContext(
+        dataflow, dsd, constraints, codelists, agreements, provider_constraints, names
+    )
+
+
+def _concept_names(
+    repo: StructureRepository, by_key: dict[ArtefactKey, IndexEntry], dsd: DataStructure
+) -> dict[str, Localised]:
+    """The names of the DSD's components: their concepts' names (none for a concept scheme
+    not in the store)."""
+    wanted = {c.concept.maintainable_key for c in dsd.components}
+    entries = [
+        e
+        for e in by_key.values()
+        if e.type is StructureType.CONCEPTSCHEME and (e.agency, e.id, e.version) in wanted
+    ]
+    concepts: dict[tuple[tuple[str, str, str], str], Localised] = {}
+    for scheme in repo.load(entries).values():
+        if isinstance(scheme, ConceptScheme):
+            for concept in scheme.items:
+                concepts[((scheme.agency, scheme.id, scheme.version), concept.id)] = concept.names
+    return {
+        c.id: concepts.get((c.concept.maintainable_key, c.concept.item or ""), {})
+        for c in dsd.components
+    }
 
 
 def _load_one(
@@ -174,4 +216,5 @@ def resolve_structure(
     by_key = {e.key: e for e in repo.index()}
     view = Dataflow(agency=dsd.agency, id=dsd.id, version=dsd.version, structure=dsd.ref())
     constraints, providers = _constraints(repo, repo.index(), view)
-    return FlowContext(view, dsd, constraints, _codelists(repo, by_key, dsd), (), providers)
+    codelists, names = _codelists(repo, by_key, dsd), _concept_names(repo, by_key, dsd)
+    return FlowContext(view, dsd, constraints, codelists, (), providers, names)

@@ -173,7 +173,7 @@ def test_an_export_collected_in_a_reference_cycle_lets_go_of_its_connection(
         state = data.data_state(session, plan)
         assert state.dataset_pk is not None
         options = data.MessageOptions(Lang(("en",)), "ILO", {})
-        message = data.build_message(repo, plan, options)
+        message = data.build_message(plan, options)
         found = csv_export.export(session, plan, state.dataset_pk, message, cap=1000)
         assert found is not None
         next(found)

@@ -9,12 +9,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import msgspec
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, TextClause, event
 
 from service.api import availability as availability_api
+from service.storage.data_reads import DataReads
 from service.storage.structures import StructureRepository
 from tests.api.conftest import Env
 from tests.api.test_data_query import A05, CSV20, JSON20, SS21, data_env
@@ -24,7 +26,8 @@ from tests.api.test_upload import row
 
 @contextmanager
 def observation_reads(env: Env) -> Iterator[list[str]]:
-    """The SQL statements that read observations while the block runs."""
+    """The SQL statements that read observations while the block runs: through the engine, or
+    streamed on the driver's own cursors (``DataReads._stream``, PostgreSQL)."""
     engine: Engine = env.client.app.state.engine  # type: ignore[attr-defined]
     seen: list[str] = []
 
@@ -32,9 +35,16 @@ def observation_reads(env: Env) -> Iterator[list[str]]:
         if "observation" in statement and "dataset" not in statement.split("FROM", 1)[-1][:9]:
             seen.append(statement)
 
+    streamed = DataReads._stream
+
+    def stream(self: DataReads, statement: TextClause, *args: Any, **kwargs: Any) -> Any:
+        seen.append(statement.text)
+        return streamed(self, statement, *args, **kwargs)
+
     event.listen(engine, "before_cursor_execute", record)
     try:
-        yield seen
+        with patch.object(DataReads, "_stream", stream):
+            yield seen
     finally:
         event.remove(engine, "before_cursor_execute", record)
 

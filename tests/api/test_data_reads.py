@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from service.db import make_engine
 from service.storage.data_reads import DataReads, Scope
+from service.usecases import data as data_usecase
+from service.usecases.rendering import ResponseCache
 from tests.api.conftest import Env
 from tests.api.test_data_query import A05, SS21, data_env, get_csv
 from tests.api.test_upload import csv as message
@@ -68,10 +70,29 @@ def test_a_store_holding_more_than_the_cap_is_counted(
     loaded: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(DataReads, "most_rows", lambda self: 10**9)
+    monkeypatch.setattr(data_usecase, "_MOST_ROWS", ResponseCache(64))  # as on a first query
     counted = count_spy(monkeypatch)
     assert len(get_csv(loaded, A05)) == 2 * len(YEARS)
     assert loaded.client.get(A05, headers={"Accept": SS21}).status_code == 200
     assert counted.count(101) == 2  # the cap and one more
+
+
+def test_the_stores_bound_is_asked_once_while_the_data_set_is_unchanged(
+    loaded: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(data_usecase, "_MOST_ROWS", ResponseCache(64))
+    asked: list[int] = []
+    real = DataReads.most_rows
+
+    def most_rows(self: DataReads) -> int:
+        asked.append(1)
+        return real(self)
+
+    monkeypatch.setattr(DataReads, "most_rows", most_rows)
+    for n in range(1, 4):  # three queries, each read from the store (not a kept answer)
+        found = loaded.client.get(A05, params={"lastNObservations": n}, headers={"Accept": SS21})
+        assert found.status_code == 200
+    assert len(asked) == 1
 
 
 def test_rows_read_ahead_in_batches_come_whole_and_in_order(loaded: Env) -> None:
