@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.encoding import without_refused_gzip
 from service.api.errors import render_error
-from service.errors import InternalError
+from service.errors import InternalError, QuerySyntaxError, SdmxError
 
 log = logging.getLogger("ilms.access")
 
@@ -71,7 +71,12 @@ class SdmxHttpMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, wrapped_send)
+            if "\x00" in path or b"%00" in scope.get("query_string", b""):
+                # no SDMX id, period, value or token holds U+0000 (nor can PostgreSQL's text)
+                nul = QuerySyntaxError("the request's path or query holds a NUL character (%00)")
+                await self._error(scope, headers, wrapped_send, nul)
+            else:
+                await self.app(scope, receive, wrapped_send)
         except Exception:
             log.exception("unhandled error", extra={"request_id": request_id})
             if state["started"]:
@@ -101,8 +106,13 @@ class SdmxHttpMiddleware:
         await send({"type": "http.response.body", "body": b""})
 
     async def _internal_error(self, scope: Scope, headers: Headers, send: Send) -> None:
-        fmt = parse_qs(scope.get("query_string", b"").decode()).get("format", [None])[0]
         error = InternalError("the service failed to answer; the failure has been logged")
+        await self._error(scope, headers, send, error)
+
+    async def _error(self, scope: Scope, headers: Headers, send: Send, error: SdmxError) -> None:
+        """``error`` as an SDMX error message in the format the request asks for."""
+        query = scope.get("query_string", b"").decode(errors="replace")
+        fmt = parse_qs(query).get("format", [None])[0]
         body, media_type = render_error(
             error, scope["path"], headers.get("accept"), fmt, self.sender
         )
@@ -110,7 +120,7 @@ class SdmxHttpMiddleware:
             (b"content-type", media_type.encode()),
             (b"content-length", str(len(body)).encode()),
         ]
-        await send({"type": "http.response.start", "status": 500, "headers": raw})
+        await send({"type": "http.response.start", "status": error.http_status, "headers": raw})
         await send({"type": "http.response.body", "body": body})
 
     @staticmethod

@@ -521,6 +521,13 @@ def _check(batch: pa.RecordBatch, plan: _Plan, ctx: ValidationContext) -> set[st
         )
         if not _all(pc.or_(numeric, pc.and_(missing, explained))):
             raise Fallback("a value that is not a number, or missing without a status")
+    _check_attributes(batch, plan)
+    return actions
+
+
+def _check_attributes(batch: pa.RecordBatch, plan: _Plan) -> None:
+    """Raise Fallback unless every attribute value passes the row validator's fast path."""
+    col = batch.column
     for _, index, allowed in plan.coded_attrs:
         cells = col(index)
         if not _all(pc.or_(pc.equal(cells, ""), pc.is_in(cells, value_set=allowed))):
@@ -528,10 +535,11 @@ def _check(batch: pa.RecordBatch, plan: _Plan, ctx: ValidationContext) -> set[st
     for _, index, limit in plan.text_attrs:
         if limit is not None and not _all(pc.less_equal(pc.utf8_length(col(index)), limit)):
             raise Fallback("an attribute longer than its limit")
+        if _any(pc.match_substring_regex(pc.unique(col(index)), _CONTROL)):
+            raise Fallback("a control character in an attribute value")
     for index in plan.mandatory:
         if not _all(pc.not_equal(col(index), "")):
             raise Fallback("a mandatory attribute is missing")
-    return actions
 
 
 def _check_structures(batch: pa.RecordBatch, plan: _Plan) -> None:

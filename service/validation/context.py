@@ -6,6 +6,7 @@ import enum
 import re
 from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Final
 
 from service.model import (
     Attribute,
@@ -105,6 +106,10 @@ class CodeRule:
         return None
 
 
+#: The characters XML 1.0 cannot hold (nor PostgreSQL text, for U+0000): no value may have them.
+CONTROL_CHARACTER: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 @dataclass(frozen=True, slots=True)
 class ValueRule:
     """How one measure or attribute value is checked: its kind, codes or length limit."""
@@ -124,6 +129,11 @@ class ValueRule:
                 return self.too_long, (
                     f"{self.component} is {len(value):,} characters long; "
                     f"at most {self.max_length:,} are allowed."
+                )
+            if CONTROL_CHARACTER.search(value) is not None:
+                return Rule.CONTROL_CHARACTER, (
+                    f"{self.component} holds a control character (U+0000 to U+001F other than "
+                    "tab, line feed and carriage return), which SDMX-ML cannot carry."
                 )
             return None
         if _PATTERNS[self.kind].fullmatch(value) is not None:

@@ -29,6 +29,7 @@ class Rule(enum.StrEnum):
     VALUE_TOO_LONG = "value_too_long"
     MISSING_VALUE_WITHOUT_STATUS = "missing_value_without_status"
     ATTRIBUTE_TOO_LONG = "attribute_too_long"
+    CONTROL_CHARACTER = "control_character"
     MISSING_MANDATORY_ATTRIBUTE = "missing_mandatory_attribute"
     DUPLICATE_OBSERVATION = "duplicate_observation"
     # reported by the loader (usecases/ingest.py), listed here so every id is in one place

@@ -6,7 +6,12 @@ import sys
 from collections.abc import Callable, Container, Iterable, Iterator
 
 from service.model.data import Action, DataRow
-from service.validation.context import FAST_PATTERNS, ValidationContext, ValueKind
+from service.validation.context import (
+    CONTROL_CHARACTER,
+    FAST_PATTERNS,
+    ValidationContext,
+    ValueKind,
+)
 from service.validation.report import Problem, Rule, ValidationReport, shown
 
 #: What ``check`` returns for a valid row: one shared, immutable empty result.
@@ -110,6 +115,7 @@ class RowValidator:
     def _attributes_ok(self, attrs: dict[str, str]) -> bool:
         codes = self._attr_codes
         limits = self._attr_limits
+        control = CONTROL_CHARACTER.search
         for aid, value in attrs.items():
             allowed = codes.get(aid)
             if allowed is not None:
@@ -117,7 +123,7 @@ class RowValidator:
                     return False
             else:
                 limit = limits.get(aid)
-                if limit is None or not value or len(value) > limit:
+                if limit is None or not value or len(value) > limit or control(value):
                     return False
         return not self._mandatory or attrs.keys() >= self._mandatory
 
@@ -252,7 +258,8 @@ def _fast_value_check(ctx: ValidationContext) -> Callable[[str], object]:
         return measure.codes.allowed.__contains__
     if measure.kind is ValueKind.TEXT:
         limit = measure.max_length or sys.maxsize
-        return lambda value: 0 < len(value) <= limit
+        control = CONTROL_CHARACTER.search
+        return lambda value: 0 < len(value) <= limit and not control(value)
     return FAST_PATTERNS[measure.kind].fullmatch
 
 
