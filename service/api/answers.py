@@ -137,14 +137,19 @@ class ReadCaches:
         limit = self.answers.size // 64
         kept: list[bytes] | None = []
         size = 0
-        for chunk in chunks:
-            if kept is not None:
-                size += len(chunk)
-                if size <= limit:
-                    kept.append(chunk)
-                else:
-                    kept = None
-            yield chunk
+        try:
+            for chunk in chunks:
+                if kept is not None:
+                    size += len(chunk)
+                    if size <= limit:
+                        kept.append(chunk)
+                    else:
+                        kept = None
+                yield chunk
+        finally:  # closed early (the client left): close what the chunks come from
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
         if kept is not None:
             self.kept(etag, media_type, b"".join(kept))
 

@@ -83,8 +83,8 @@ def _headers(
     if "json" in media_type:
         referenced = any(v not in ("none", "valuelist") for v in (references or "none").split(","))
         headers["Content-Language"] = content_language(lang, target) if referenced else "en"
-    if state.last_changed is not None:
-        headers["Last-Modified"] = http_date(state.last_changed)
+    if state.last_changed is not None and (date := http_date(state.last_changed)):
+        headers["Last-Modified"] = date
     return headers
 
 

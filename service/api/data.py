@@ -10,7 +10,6 @@ data stream from the store through the negotiated writer.
 from __future__ import annotations
 
 import hashlib
-import itertools
 from collections.abc import Iterator
 
 from fastapi import APIRouter, Request
@@ -20,7 +19,7 @@ from sqlalchemy.orm import Session
 from service.api.answers import ReadCaches, head_of_stream, kept_response
 from service.api.auth import check_read_access, register_reads
 from service.api.conditional import http_date, not_modified
-from service.api.deps import in_session
+from service.api.deps import closing_stream, in_session
 from service.api.errors import render_error
 from service.errors import NoResultsFound, SdmxError
 from service.formats.base import Lang
@@ -97,8 +96,8 @@ def _headers(
         "Cache-Control": "no-cache",
         "Content-Language": language,
     }
-    if state.last_changed is not None:
-        headers["Last-Modified"] = http_date(state.last_changed)
+    if state.last_changed is not None and (date := http_date(state.last_changed)):
+        headers["Last-Modified"] = date
     if fmt.extension == "csv":
         agency, resource_id, version = target.ref
         name = f"{agency}_{resource_id}_{version}.csv"
@@ -181,8 +180,14 @@ def _respond(
     first = next(chunks, b"")
     if request.method == "HEAD":
         return head_of_stream(fmt.media_type, headers)
-    body = caches.keep(etag, fmt.media_type, itertools.chain((first,), chunks))
-    return StreamingResponse(body, media_type=fmt.media_type, headers=headers)
+    body = caches.keep(etag, fmt.media_type, _after(first, chunks))
+    return StreamingResponse(closing_stream(body), media_type=fmt.media_type, headers=headers)
+
+
+def _after(first: bytes, chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """``first``, then ``chunks``; closing this closes ``chunks`` (``yield from``)."""
+    yield first
+    yield from chunks
 
 
 async def _known(request: Request, api: ApiVersion) -> Response | None:

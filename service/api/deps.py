@@ -64,6 +64,24 @@ async def in_session(request: Request, work: Callable[[Session], T]) -> T:
     return await run_in_threadpool(run)
 
 
+async def closing_stream(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
+    """``chunks`` (made on the thread pool, as Starlette would), closed as soon as the answer
+    ends: finished, failed, or its client gone.
+
+    Starlette leaves a generator it streamed from suspended when the client goes away, until
+    the collector finds it (in a reference cycle, maybe much later): what it holds open
+    meanwhile (a COPY that PostgreSQL cannot send on, a server-side cursor, a pooled
+    connection) is held that long, and closed then from whatever thread collects it."""
+    try:
+        while (chunk := await run_in_threadpool(next, chunks, None)) is not None:
+            yield chunk
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            with anyio.CancelScope(shield=True):  # a client that left cancels the stream
+                await run_in_threadpool(close)
+
+
 async def _closing(chunks: AsyncContentStream, session: Session) -> AsyncIterator[str | bytes]:
     try:
         async for chunk in chunks:

@@ -135,8 +135,8 @@ def conditional_response(request: Request, rendered: Rendered) -> Response:
     }
     if "json" in rendered.media_type:
         headers["Content-Language"] = rendered.language
-    if rendered.last_modified is not None:
-        headers["Last-Modified"] = http_date(rendered.last_modified)
+    if rendered.last_modified is not None and (date := http_date(rendered.last_modified)):
+        headers["Last-Modified"] = date
     if not_modified(request, rendered.etag, rendered.last_modified):
         return Response(status_code=304, headers=headers)
     if rendered.gzipped is not None and accepts_gzip(request.headers.get("accept-encoding")):

@@ -264,9 +264,27 @@ def _cursor_rows(
     driver = conn.connection.driver_connection
     assert isinstance(driver, psycopg.Connection)
     cursor = driver.cursor(name=f"ilms_rows_{next(_cursors)}")
-    with cursor, open_stream(conn, cursor.close):
-        with _sorts_off(driver) if index_order else nullcontext():
-            cursor.execute(query.statement, query.parameters)  # DECLARE: planned here
+    try:
+        yield from _fetched(conn, cursor, query.statement, query.parameters, yield_per, index_order)
+    finally:
+        # closed already when the pool took the connection back (open_stream): then a late
+        # close from the collector must not wait for the lock of a connection in other use
+        if not cursor.closed:
+            cursor.close()
+
+
+def _fetched(
+    conn: Connection,
+    cursor: psycopg.ServerCursor[Any],
+    statement: str,
+    parameters: Any,
+    yield_per: int,
+    index_order: bool,
+) -> Iterator[tuple[Any, ...]]:
+    """The rows of ``cursor`` once it is declared, a fetch ahead (see :func:`_cursor_rows`)."""
+    with open_stream(conn, cursor.close):
+        with _sorts_off(cursor.connection) if index_order else nullcontext():
+            cursor.execute(statement, parameters)  # DECLARE: planned here
         batch = cursor.fetchmany(yield_per)
         if len(batch) < yield_per:  # all of it
             yield from batch

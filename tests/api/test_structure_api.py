@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from lxml import etree
 
+from tests.api.test_data_query import second_over
 from tests.jsonschemas import validate_sdmx_json
 from tests.xsd import validate_sdmx_ml
 
@@ -337,6 +338,7 @@ class TestHttp:
         assert xml_tag != json_tag
 
     def test_last_modified_and_304(self, client: Any) -> None:
+        second_over()  # Last-Modified is given once the second of the last change is over
         first = client.get("/rest/codelist/ILO/CL_AGE")
         since = first.headers["last-modified"]
         again = client.get("/rest/codelist/ILO/CL_AGE", headers={"If-Modified-Since": since})
