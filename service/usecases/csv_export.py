@@ -35,6 +35,11 @@ from service.usecases.data import DataPlan, scope_of, too_large
 
 #: The format this path writes.
 MEDIA_TYPE: Final = "application/vnd.sdmx.data+csv;version=2.0.0"
+#: A stored number as SDMX writes it (xs:double): PostgreSQL spells infinity "Infinity".
+_XS_DOUBLE = (
+    "CASE WHEN c.value = 'Infinity' THEN 'INF' WHEN c.value = '-Infinity' THEN '-INF' "
+    "ELSE c.value::text END"
+)
 #: COPY's text format escapes these in a value (our lines hold no tab: CSV cells quote the rest).
 _ESCAPES: Final = re.compile(rb"\\(.)")
 _UNESCAPED: Final = {
@@ -327,7 +332,7 @@ def _line(runs: list[_Run]) -> tuple[str, list[str]]:
     the attribute values the series join (``run<n>``)."""
     parts = [
         "v.head || c.time_period || ','",
-        f"COALESCE({_quoted('c.value_text')}, c.value::text, '')",
+        f"COALESCE({_quoted('c.value_text')}, {_XS_DOUBLE}, '')",
     ]
     values = []
     for run in runs:

@@ -30,6 +30,7 @@ import bisect
 import datetime as dt
 import functools
 import itertools
+import math
 import uuid
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -432,8 +433,11 @@ def period_range(period: str) -> Bounds | None:
 
 
 def _number(value: float | None) -> str:
+    """A stored number as SDMX writes it (xs:double): ``1.5``, ``12``, ``INF``, ``-INF``."""
     if value is None:
         return ""
+    if not math.isfinite(value):  # 1e309 overflows to INF, which xs:double spells so
+        return "NaN" if value != value else ("INF" if value > 0 else "-INF")
     shown = repr(value)
     return shown[:-2] if shown.endswith(".0") else shown
 

@@ -15,6 +15,7 @@ from tests.api.test_availability import answer
 from tests.api.test_data_query import A05, CSV20, V1_A05, error_code, get_csv
 from tests.api.test_upload import csv as message
 from tests.api.test_upload import row
+from tests.xsd import validate_sdmx_ml
 
 V1_AVAILABILITY = "/rest/availableconstraint/ILO,DF_ILMS_A05,1.0"
 V2_AVAILABILITY = "/rest/v2/availability/dataflow/ILO/DF_ILMS_A05/1.0"
@@ -200,3 +201,27 @@ class TestNumericMeasureFilters:
         # co, nc, sw and ew compare the value as text: any operand is a valid one
         assert periods(get_csv(env, A05, **{"c[OBS_VALUE]": "co:.5"})) == ["2020"]
         assert get(env, A05, **{"c[OBS_VALUE]": "sw:abc"}).status_code == 204
+
+
+class TestInfiniteValues:
+    """OBS_VALUE is an xs:double, which holds INF and -INF; 1e309 is one too (it overflows).
+    They are written as xs:double spells them, so the service's own download reads back in
+    (a newcomer found ``inf`` served, and refused on re-upload)."""
+
+    def test_served_as_xs_double_and_read_back(self, env: Env) -> None:
+        sent = message(
+            row(year="2018", value="1e309"), row(year="2019", value="-INF"), row(year="2020")
+        )
+        assert env.post(sent).status_code == 201
+        values = {r["TIME_PERIOD"]: r["OBS_VALUE"] for r in get_csv(env, A05)}
+        assert values == {"2018": "INF", "2019": "-INF", "2020": "10.5"}
+        generic = env.client.get(
+            A05, headers={"Accept": "application/vnd.sdmx.genericdata+xml;version=2.1"}
+        )
+        assert generic.status_code == 200
+        validate_sdmx_ml(generic.content, "2.1")  # ObsValue is an xs:double there
+        assert b'<generic:ObsValue value="INF"/>' in generic.content
+        downloaded = env.client.get(A05, headers={"Accept": CSV20}).content
+        again = env.post(downloaded)
+        assert again.status_code == 201, again.text[:300]
+        assert again.json()["submission"]["counts"]["observations_unchanged"] == 3
