@@ -75,7 +75,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(schema.router)  # before structure's v1 paths, which its paths would match
     app.include_router(structure_api.router)
     app.include_router(notimplemented.router)
-    app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_minimum_size)
+    app.add_middleware(
+        GZipMiddleware, minimum_size=settings.gzip_minimum_size, compresslevel=settings.gzip_level
+    )
     app.add_middleware(
         SdmxHttpMiddleware, cors_origins=settings.cors_origins, sender=settings.sender_id
     )

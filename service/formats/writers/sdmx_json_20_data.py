@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, Final
 
 import msgspec
@@ -222,7 +222,7 @@ class JsonDataWriter:
         """The observations of one series, keyed by their value's index at observation level."""
         dim = self.view.dimension_at_observation
         seen = self.values[dim]
-        observation = self.observation
+        observation = self.observation_writer()
         if dim == self.message.time_dimension:
             return ",".join(
                 [
@@ -244,7 +244,7 @@ class JsonDataWriter:
         keys = [self.values[d] for d in self.message.key_dimensions]
         time = self.message.time_dimension
         periods = self.values[time] if time is not None else None
-        observation = self.observation
+        observation = self.observation_writer()
         comma = prefix = ""
         last: Sequence[str] | None = None
         for codes, period, value, attrs in rows:
@@ -275,9 +275,19 @@ class JsonDataWriter:
             tail = self.tails[key] = self.attribute_cells(attrs)
         if not tail and delete and not value:
             return "[]"
-        if self.measure_optional and not self.message.measures:  # measures=none
-            return f"[{tail[1:]}]"
         return f"[{measure_value(value)}{tail}]"
+
+    def attributes_only(self, value: str, attrs: Mapping[str, str], delete: bool) -> str:
+        """:meth:`observation` without the measure (``measures=none``)."""
+        full = self.observation("", attrs, delete)  # "[null,a,b]", "[null]" or "[]"
+        return "[]" if full == "[]" else f"[{full[6:-1]}]"
+
+    def observation_writer(self) -> Callable[[str, Mapping[str, str], bool], str]:
+        """How each observation is written: with its measure, or (``measures=none``, where
+        the version allows it) without."""
+        if self.measure_optional and not self.message.measures:
+            return self.attributes_only
+        return self.observation
 
     def attribute_cells(self, attrs: Mapping[str, str]) -> str:
         """The observation-level attribute values, each after a comma, by slot."""
