@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from fastapi import Request
 from fastapi.responses import Response
 
+from service.api.auth import check_read_access
 from service.api.conditional import not_modified
+from service.api.deps import in_session
 from service.api.encoding import accepts_gzip
 from service.query.structure import ApiVersion
 from service.settings import Settings
@@ -98,7 +100,7 @@ class ReadCaches:
         self,
         request: Request,
         api: ApiVersion,
-        tag_and_headers: Callable[[DataTarget, str, DataState], tuple[str, dict[str, str]] | None],
+        tag_and_headers: TagAndHeaders,
     ) -> Response | None:
         """A repeated query's kept answer, or its 304, without a trip to the thread pool
         (PostgreSQL: ``StateProbe``). None when the answer must be made: its target not
@@ -126,6 +128,13 @@ class ReadCaches:
         if made is None:
             return None
         etag, headers = made
+        return self.revalidated(request, state, etag, headers)
+
+    def revalidated(
+        self, request: Request, state: DataState, etag: str, headers: dict[str, str]
+    ) -> Response | None:
+        """304 when the client's copy is current, else the kept answer under ``etag``; None
+        when the answer must be made."""
         if state.dataset_pk is not None and not_modified(request, etag, state.last_changed):
             return Response(status_code=304, headers=headers)
         kept = self.answers.get(etag)
@@ -160,6 +169,25 @@ class ReadCaches:
         found = Kept(body, media_type, packed)
         self.answers.put(etag, found)  # not kept beyond 1/64 of the cache (ResponseCache.put)
         return found
+
+
+TagAndHeaders = Callable[[DataTarget, str, DataState], tuple[str, dict[str, str]] | None]
+
+
+async def serve_read(
+    request: Request,
+    api: ApiVersion,
+    tag_and_headers: TagAndHeaders,
+    answer: Callable[..., Response],
+) -> Response:
+    """A data or availability read: access checked, then a repeated query's kept answer or 304
+    on the event loop (:meth:`ReadCaches.known_answer`), else ``answer`` with a session of its
+    own (``in_session``)."""
+    await check_read_access(request)
+    caches: ReadCaches = request.app.state.read_caches
+    if (known := await caches.known_answer(request, api, tag_and_headers)) is not None:
+        return known
+    return await in_session(request, answer)
 
 
 def kept_response(request: Request, kept: Kept, headers: dict[str, str]) -> Response:

@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Awaitable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from service.api.answers import ReadCaches, kept_response
+from service.api.answers import ReadCaches, kept_response, serve_read
 from service.api.auth import check_read_access, register_reads
-from service.api.conditional import http_date, not_modified
-from service.api.deps import in_session
+from service.api.conditional import http_date
 from service.api.structure import structure_media_type
 from service.errors import NoResultsFound, NotImplementedYet, SdmxError
 from service.formats.base import Header, Lang
@@ -104,14 +104,9 @@ def _answer(
     harvest = query.params.updated_after is not None
     target, structures, state = caches.target(repo, api, p, harvest=harvest)
     plan = plan_availability(target, query, api)
-    lang = Lang(negotiate_language(request.headers.get("accept-language")) or ("en",))
-    etag = _etag(request, media_type, lang, state, structures)
-    headers = _headers(media_type, lang, etag, state, target, params.get("references"))
-    if state.dataset_pk is not None and not_modified(request, etag, state.last_changed):
-        return Response(status_code=304, headers=headers)
-    kept = caches.answers.get(etag)
-    if kept is not None:
-        return kept_response(request, kept, headers)
+    lang, etag, headers = _validators(request, media_type, target, structures, state)
+    if (known := caches.revalidated(request, state, etag, headers)) is not None:
+        return known
     artefacts = availability(session, repo, plan, state, cap=settings.max_data_observations)
     if artefacts is None:
         if api is ApiVersion.V2:
@@ -124,42 +119,40 @@ def _answer(
     return kept_response(request, caches.kept(etag, media_type, body), headers)
 
 
-async def _known(request: Request, api: ApiVersion) -> Response | None:
-    """A repeated query's kept answer or 304, on the event loop (``ReadCaches.known_answer``)."""
+def _validators(
+    request: Request, media_type: str, target: DataTarget, structures: str, state: DataState
+) -> tuple[Lang, str, dict[str, str]]:
+    """The languages asked for, the answer's ETag and its headers."""
+    lang = Lang(negotiate_language(request.headers.get("accept-language")) or ("en",))
+    etag = _etag(request, media_type, lang, state, structures)
+    references = request.query_params.get("references")
+    return lang, etag, _headers(media_type, lang, etag, state, target, references)
 
+
+def _serve(request: Request, api: ApiVersion) -> Awaitable[Response]:
     def tag_and_headers(
         target: DataTarget, structures: str, state: DataState
     ) -> tuple[str, dict[str, str]] | None:
         try:
             media_type = structure_media_type(request, api)
         except SdmxError:
-            return None
-        lang = Lang(negotiate_language(request.headers.get("accept-language")) or ("en",))
-        etag = _etag(request, media_type, lang, state, structures)
-        return etag, _headers(
-            media_type, lang, etag, state, target, request.query_params.get("references")
-        )
+            return None  # the session's answer reports it
+        _, etag, headers = _validators(request, media_type, target, structures, state)
+        return etag, headers
 
-    caches: ReadCaches = request.app.state.read_caches
-    return await caches.known_answer(request, api, tag_and_headers)
+    return serve_read(request, api, tag_and_headers, lambda session: _answer(request, session, api))
 
 
 async def v1_availability(request: Request) -> Response:
     """Path segments come from ``request.path_params``: the shorter paths lack the last ones."""
-    await check_read_access(request)
-    if (known := await _known(request, ApiVersion.V1)) is not None:
-        return known
-    return await in_session(request, lambda session: _answer(request, session, ApiVersion.V1))
+    return await _serve(request, ApiVersion.V1)
 
 
 async def v2_availability(request: Request) -> Response:
     """Path segments come from ``request.path_params``: left out, agency, id and version are
     ``*``. sdmx-rest asks for a specific context; ``*`` (which sdmx1 sends) is taken as for
     data queries: the path must select exactly one artefact of any kind."""
-    await check_read_access(request)
-    if (known := await _known(request, ApiVersion.V2)) is not None:
-        return known
-    return await in_session(request, lambda session: _answer(request, session, ApiVersion.V2))
+    return await _serve(request, ApiVersion.V2)
 
 
 async def v1_every_flow(request: Request) -> None:

@@ -10,16 +10,16 @@ data stream from the store through the negotiated writer.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.orm import Session
 
-from service.api.answers import ReadCaches, head_of_stream, kept_response
-from service.api.auth import check_read_access, register_reads
-from service.api.conditional import http_date, not_modified
-from service.api.deps import closing_stream, in_session
+from service.api.answers import ReadCaches, head_of_stream, serve_read
+from service.api.auth import register_reads
+from service.api.conditional import http_date
+from service.api.deps import closing_stream
 from service.api.errors import render_error
 from service.errors import NoResultsFound, SdmxError
 from service.formats.base import Lang
@@ -151,16 +151,10 @@ def _respond(
     state: DataState,
 ) -> Response:
     """304, 204 (v2, nothing matches), HEAD's headers, a kept answer, or the data streaming."""
-    lang = Lang(negotiate_language(request.headers.get("accept-language")) or ("en",))
-    language = content_language(lang, plan.target)
-    etag = _etag(request, state, structures, negotiated, language)
-    headers = _headers(plan.target, fmt, etag, state, language)
-    if state.dataset_pk is not None and not_modified(request, etag, state.last_changed):
-        return Response(status_code=304, headers=headers)
+    lang, etag, headers = _validators(request, plan.target, structures, state, fmt, negotiated)
     caches: ReadCaches = request.app.state.read_caches
-    kept = caches.answers.get(etag)
-    if kept is not None:
-        return kept_response(request, kept, headers)
+    if (known := caches.revalidated(request, state, etag, headers)) is not None:
+        return known
     options = MessageOptions(lang, settings.sender_id, dict(negotiated.params))
     message = build_message(plan, options)
     cap = settings.max_data_observations
@@ -190,39 +184,43 @@ def _after(first: bytes, chunks: Iterator[bytes]) -> Iterator[bytes]:
     yield from chunks
 
 
-async def _known(request: Request, api: ApiVersion) -> Response | None:
-    """A repeated query's kept answer or 304, on the event loop (``ReadCaches.known_answer``)."""
+def _validators(
+    request: Request,
+    target: DataTarget,
+    structures: str,
+    state: DataState,
+    fmt: DataFormat,
+    negotiated: Negotiated,
+) -> tuple[Lang, str, dict[str, str]]:
+    """The languages asked for, the answer's ETag and its headers."""
+    lang = Lang(negotiate_language(request.headers.get("accept-language")) or ("en",))
+    language = content_language(lang, target)
+    etag = _etag(request, state, structures, negotiated, language)
+    return lang, etag, _headers(target, fmt, etag, state, language)
 
+
+def _serve(request: Request, api: ApiVersion) -> Awaitable[Response]:
     def tag_and_headers(
         target: DataTarget, structures: str, state: DataState
     ) -> tuple[str, dict[str, str]] | None:
         try:
             fmt, negotiated = _negotiate(request, api)
         except SdmxError:
-            return None
-        lang = Lang(negotiate_language(request.headers.get("accept-language")) or ("en",))
-        language = content_language(lang, target)
-        etag = _etag(request, state, structures, negotiated, language)
-        return etag, _headers(target, fmt, etag, state, language)
+            return None  # the session's answer reports it
+        _, etag, headers = _validators(request, target, structures, state, fmt, negotiated)
+        return etag, headers
 
-    caches: ReadCaches = request.app.state.read_caches
-    return await caches.known_answer(request, api, tag_and_headers)
+    return serve_read(request, api, tag_and_headers, lambda session: _answer(request, session, api))
 
 
 async def v1_data(request: Request) -> Response:
     """Path segments come from ``request.path_params``: the shorter paths lack the last ones."""
-    await check_read_access(request)
-    if (known := await _known(request, ApiVersion.V1)) is not None:
-        return known
-    return await in_session(request, lambda session: _answer(request, session, ApiVersion.V1))
+    return await _serve(request, ApiVersion.V1)
 
 
 async def v2_data(request: Request) -> Response:
     """Path segments come from ``request.path_params``: the shorter paths lack the last ones."""
-    await check_read_access(request)
-    if (known := await _known(request, ApiVersion.V2)) is not None:
-        return known
-    return await in_session(request, lambda session: _answer(request, session, ApiVersion.V2))
+    return await _serve(request, ApiVersion.V2)
 
 
 register_reads(router, "data", V2_PATHS, v2_data, "v2", "SDMX REST v2 data query (SDMX 3.0)")
