@@ -30,7 +30,14 @@ from service.query.data import ALL_DIMENSIONS, boolean_parameter
 from service.query.structure import VersionSelector, parse_as_of
 from service.storage.structures import IndexEntry, StructureRepository, ref_key
 from service.usecases.flows import FlowContext, resolve_flow, resolve_structure
-from service.usecases.structure import TYPE_ORDER, Selection, select_entries
+from service.usecases.structure import (
+    TYPE_ORDER,
+    Selection,
+    codes_by_codelist,
+    cut_scheme,
+    select_entries,
+    used_concepts,
+)
 
 #: The contexts of data validity this service answers, and the artefact type each names.
 CONTEXTS: dict[str, StructureType] = {
@@ -199,20 +206,14 @@ def _schemes(
         if stored is not None and stored in by_key:
             entries[stored] = by_key[stored]
     loaded = repo.load(list(entries.values()))
-    used_concepts: dict[tuple[str, str, str], set[str]] = {}
-    allowed: dict[tuple[str, str, str], set[str]] = {}
-    unrestricted: set[tuple[str, str, str]] = set()
-    for comp in dsd.components:
-        if comp.concept.item:
-            used_concepts.setdefault(comp.concept.maintainable_key, set()).add(comp.concept.item)
-        rep = comp.representation
-        if rep is None or rep.enumeration is None:
-            continue
-        codes = _allowed(groups, comp.id)
-        if codes is None:
-            unrestricted.add(rep.enumeration.maintainable_key)
-        else:
-            allowed.setdefault(rep.enumeration.maintainable_key, set()).update(codes)
+    concepts = used_concepts([dsd])
+    allowed = codes_by_codelist([dsd], lambda component: _allowed(groups, component))
+    enumerated = {
+        c.representation.enumeration.maintainable_key
+        for c in dsd.components
+        if c.representation is not None and c.representation.enumeration is not None
+    }
+    unrestricted = enumerated - allowed.keys()
     result: list[Artefact] = []
     for artefact in loaded.values():
         key = artefact.key
@@ -220,7 +221,7 @@ def _schemes(
             result.append(artefact)
         elif isinstance(artefact, ConceptScheme):
             # Its concepts, and its codes where it enumerates (an SDMX 2.1 measure dimension).
-            result.append(_cut(artefact, used_concepts.get(key, set()) | allowed.get(key, set())))
+            result.append(_cut(artefact, concepts.get(key, set()) | allowed.get(key, set())))
         elif key in allowed:
             result.append(_cut(artefact, allowed[key]))
         else:
@@ -239,11 +240,5 @@ def _allowed(groups: Sequence[Sequence[ContentConstraint]], component_id: str) -
 
 
 def _cut(scheme: Codelist | ConceptScheme, keep: set[str]) -> Artefact:
-    if all(it.id in keep for it in scheme.items):
-        return scheme
-    items = tuple(it for it in scheme.items if it.id in keep)
-    items = tuple(
-        msgspec.structs.replace(it, parent=None) if it.parent and it.parent not in keep else it
-        for it in items
-    )
-    return msgspec.structs.replace(scheme, items=items, is_partial=True)
+    """:func:`cut_scheme`, leaving a scheme whose every item is kept whole (not partial)."""
+    return scheme if all(it.id in keep for it in scheme.items) else cut_scheme(scheme, keep)

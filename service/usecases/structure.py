@@ -270,19 +270,20 @@ def partial_references(main: Sequence[Artefact], refs: Sequence[Artefact]) -> li
     everything = [*main, *refs]
     dsds = [a for a in everything if isinstance(a, DataStructure)]
     allowed = _allowed_codes(main, everything, dsds)
-    used_concepts = _used_concepts(dsds)
+    concepts = used_concepts(dsds)
     result: list[Artefact] = []
     for artefact in refs:
         if isinstance(artefact, Codelist) and artefact.key in allowed:
-            result.append(_cut(artefact, allowed[artefact.key]))
-        elif isinstance(artefact, ConceptScheme) and artefact.key in used_concepts:
-            result.append(_cut(artefact, used_concepts[artefact.key]))
+            result.append(cut_scheme(artefact, allowed[artefact.key]))
+        elif isinstance(artefact, ConceptScheme) and artefact.key in concepts:
+            result.append(cut_scheme(artefact, concepts[artefact.key]))
         else:
             result.append(artefact)
     return result
 
 
-def _cut(scheme: Codelist | ConceptScheme, keep: set[str]) -> Artefact:
+def cut_scheme(scheme: Codelist | ConceptScheme, keep: set[str]) -> Artefact:
+    """The scheme with only the items in ``keep`` (partial; parents left out are dropped)."""
     items = tuple(it for it in scheme.items if it.id in keep)
     items = tuple(
         msgspec.structs.replace(it, parent=None) if it.parent and it.parent not in keep else it
@@ -304,6 +305,14 @@ def _allowed_codes(
         and c.role == "Allowed"
         and any(r.maintainable_key in targets and r.item is None for r in c.attachment)
     ]
+    return codes_by_codelist(dsds, lambda component: allowed_codes(constraints, component))
+
+
+def codes_by_codelist(
+    dsds: Sequence[DataStructure], allowed_for: Callable[[str], Collection[str] | None]
+) -> dict[tuple[str, str, str], set[str]]:
+    """Codelist key -> the codes ``allowed_for`` allows the components it enumerates; a
+    codelist that some component takes unrestricted (``allowed_for`` None) is left out."""
     allowed: dict[tuple[str, str, str], set[str]] = {}
     unrestricted: set[tuple[str, str, str]] = set()
     for dsd in dsds:
@@ -311,7 +320,7 @@ def _allowed_codes(
             rep = comp.representation
             if rep is None or rep.enumeration is None:
                 continue
-            codes = allowed_codes(constraints, comp.id)
+            codes = allowed_for(comp.id)
             if codes is None:
                 unrestricted.add(rep.enumeration.maintainable_key)
             else:
@@ -319,7 +328,8 @@ def _allowed_codes(
     return {k: v for k, v in allowed.items() if k not in unrestricted}
 
 
-def _used_concepts(dsds: Sequence[DataStructure]) -> dict[tuple[str, str, str], set[str]]:
+def used_concepts(dsds: Sequence[DataStructure]) -> dict[tuple[str, str, str], set[str]]:
+    """Concept scheme key -> the concepts the data structures' components use."""
     used: dict[tuple[str, str, str], set[str]] = {}
     for dsd in dsds:
         for comp in dsd.components:
