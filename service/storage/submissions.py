@@ -47,17 +47,17 @@ class SubmissionRepository:
         limit: int = 100,
         offset: int = 0,
     ) -> Sequence[SubmissionRow]:
+        """The submissions that match, newest first; ``since`` and ``until`` in UTC (SQLite
+        keeps naive UTC instants, and would compare the clock of another offset)."""
         stmt = select(SubmissionRow).order_by(SubmissionRow.pk.desc())
         if provider is not None:
             stmt = stmt.where(SubmissionRow.provider == provider)
         if dataflow is not None:
             stmt = stmt.where(SubmissionRow.dataflow == dataflow)
-        # in UTC (naive: taken as UTC): SQLite keeps naive UTC instants, and would compare
-        # the clock of another offset
         if since is not None:
-            stmt = stmt.where(SubmissionRow.received_at >= as_utc(since))
+            stmt = stmt.where(SubmissionRow.received_at >= since)
         if until is not None:
-            stmt = stmt.where(SubmissionRow.received_at < as_utc(until))
+            stmt = stmt.where(SubmissionRow.received_at < until)
         if status is not None:
             stmt = stmt.where(SubmissionRow.status == status)
         return list(self.session.scalars(stmt.limit(limit).offset(offset)))
