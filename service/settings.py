@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     #: The most observations (series, for serieskeysonly/nodata) one data query may return:
     #: beyond, 413 with SDMX error 510, decided before the first byte.
     max_data_observations: int = 10_000_000
+    #: How many PostgreSQL connections write one plain SDMX-CSV 2.0 or SDMX-ML 2.1
+    #: structure-specific export at once, each a share of its series (PostgreSQL writes a
+    #: share on one core). 1 writes every export on one connection.
+    export_streams: int = Field(default=2, ge=1, le=8)
     #: Load the synthetic demo data into a fresh embedded SQLite store on `ilms serve`.
     #: Never into PostgreSQL unless ILMS_DEMO_DATA=force (synthetic data must not reach a real
     #: store by accident).

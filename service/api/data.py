@@ -35,7 +35,7 @@ from service.query.negotiation import Negotiated, negotiate_language, negotiate_
 from service.query.structure import ApiVersion
 from service.settings import Settings
 from service.storage.structures import StructureRepository
-from service.usecases import csv_export
+from service.usecases import csv_export, json_export, ss_export
 from service.usecases.data import (
     DataPlan,
     DataState,
@@ -161,7 +161,19 @@ def _respond(
     chunks: Iterator[bytes] | None
     if state.dataset_pk is not None and csv_export.applies(plan, fmt, message, session):
         # a plain SDMX-CSV export: PostgreSQL writes the lines itself
-        chunks = csv_export.export(session, plan, state.dataset_pk, message, cap=cap)
+        chunks = csv_export.export(
+            session, plan, state.dataset_pk, message, cap=cap, streams=settings.export_streams
+        )
+    elif state.dataset_pk is not None and ss_export.applies(plan, fmt, message, session):
+        # a plain structure-specific export: PostgreSQL writes the series itself
+        chunks = ss_export.export(
+            session, plan, state.dataset_pk, message, fmt, cap=cap, streams=settings.export_streams
+        )
+    elif state.dataset_pk is not None and json_export.applies(plan, fmt, message, session):
+        # a plain SDMX-JSON 2.0 export: PostgreSQL writes the series itself
+        chunks = json_export.export(
+            session, plan, state.dataset_pk, message, cap=cap, streams=settings.export_streams
+        )
     else:
         parts = run_query(session, plan, state, cap=cap)
         chunks = None if parts is None else fmt.write(message, parts)
