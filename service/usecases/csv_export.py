@@ -28,7 +28,6 @@ from service.usecases.pg_export import XS_DOUBLE, Run, code, literal
 
 #: The format this path writes.
 MEDIA_TYPE: Final = "application/vnd.sdmx.data+csv;version=2.0.0"
-_CHUNK: Final = 1 << 18
 #: How many series' lines are read series by series before the rest are read in one pass.
 _FIRST_SERIES: Final = 1000
 
@@ -71,22 +70,7 @@ def _copied(
     conn: Connection, scope: Scope, message: DataMessage, part: int, parts: int
 ) -> Generator[bytes]:
     statement, params = _copy(scope, message, conn.dialect, part, parts)
-    pg_export.tune(conn)
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    buffer: list[bytes | memoryview] = []
-    size = 0
-    try:
-        with cursor.copy(statement, params) as copy:
-            for line in copy:  # one message per line: the least work per line
-                buffer.append(line)
-                size += len(line)
-                if size >= _CHUNK:
-                    yield pg_export.unescaped(b"".join(buffer))
-                    buffer, size = [], 0
-        if buffer:
-            yield pg_export.unescaped(b"".join(buffer))
-    finally:
-        cursor.close()
+    return pg_export.copied(conn, statement, params)
 
 
 def _cell(_attribute: str, value: str) -> str:

@@ -29,9 +29,8 @@ from service.formats.writers.sdmx_json_20_data import MEDIA_TYPE, Json20DataWrit
 from service.storage.data_reads import Scope, ScopeSql
 from service.usecases import pg_export
 from service.usecases.data import DataPlan
-from service.usecases.pg_export import code, compiled, literal, name
+from service.usecases.pg_export import Run, code, compiled, literal, name
 
-_CHUNK: Final = 1 << 18
 #: A measure's text that JSON writes as a number (``sdmx_json_20_data.measure_value``).
 _NUMBER: Final = r"'^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$'"
 #: The measure as the general writer writes it: a number, a string, or null.
@@ -184,22 +183,8 @@ class _Export:
 
     def part(self, conn: Connection, part: int, parts: int) -> Generator[bytes]:
         statement, params = self.copy(conn.dialect, part, parts)
-        pg_export.tune(conn)
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        buffer: list[bytes | memoryview] = []
-        size = 0
-        try:
-            with cursor.copy(statement, params) as copy:
-                for series in copy:  # one row per series, a line each (JSON white space)
-                    buffer.append(series)
-                    size += len(series)
-                    if size >= _CHUNK:
-                        yield pg_export.unescaped(b"".join(buffer))
-                        buffer, size = [], 0
-            if buffer:
-                yield pg_export.unescaped(b"".join(buffer))
-        finally:
-            cursor.close()
+        # one row per series, a line each (white space between JSON members)
+        return pg_export.copied(conn, statement, params)
 
     def copy(self, dialect: Dialect, part: int, parts: int) -> tuple[str, dict[str, Any]]:
         """COPY of one text column, each series in scope (whose ``pk % parts = part``) as a
@@ -233,8 +218,7 @@ class _Export:
         for run in self.runs:
             n = run.number
             if run.source == "series":
-                empty = literal(",null" * len(run.attributes))
-                head.append(f"COALESCE(f{n}.cells, {empty})")
+                head.append(f"COALESCE(f{n}.cells, {_nulls(run)})")
             elif run.source == "timed":
                 columns.append(f", f{n}.cells AS m{n}")
             if run.source != "observation":
@@ -251,7 +235,7 @@ class _Export:
         )
         line = (
             f"'\"' || (CAST({at} AS jsonb) ->> c.time_period) || '\":[' || {_VALUE} || "
-            f"rtrim({self.observation_cells(cell)}, ',nul') || ']'"
+            f"rtrim({pg_export.observation_cells(self.runs, cell, _nulls)}, ',nul') || ']'"
         )
         body = (
             "SELECT ',' || v.head || '\"observations\":{' || o.obs || '}}' FROM "
@@ -261,33 +245,6 @@ class _Export:
         )
         with_ = f"WITH {', '.join(named)} " if named else ""
         return compiled(sql, f"COPY ({with_}{body}) TO STDOUT", dialect)
-
-    def observation_cells(self, cell: pg_export.Cell) -> str:
-        """The SQL of an observation ``c``'s attribute cells in slot (DSD) order: those
-        attached to the period from its series ``v``, its own from its JSON, parsed once."""
-        runs = [r for r in self.runs if r.source != "series"]
-
-        def cells(parsed: bool) -> str:
-            found = []
-            for run in runs:
-                if run.source == "timed":
-                    empty = literal(",null" * len(run.attributes))
-                    found.append(f"COALESCE(v.m{run.number} ->> c.time_period, {empty})")
-                elif parsed:
-                    found.append(run.cells(cell, lambda aid: f"o.{name(aid)}"))
-                else:
-                    found.append(literal(",null" * len(run.attributes)))
-            return " || ".join(found) or "''"
-
-        own = [aid for run in runs if run.source == "observation" for aid in run.attributes]
-        if not own:
-            return cells(parsed=False)
-        record = ", ".join(f"{name(aid)} text" for aid in own)
-        parsed = f"(SELECT {cells(parsed=True)} FROM json_to_record(c.attrs::json) AS o({record}))"
-        return (
-            f"CASE WHEN c.attrs IS NULL THEN {cells(parsed=False)} "
-            f"ELSE COALESCE({parsed}, {cells(parsed=False)}) END"
-        )
 
 
 def export(
@@ -314,3 +271,8 @@ def export(
 def _numbered(values: Any) -> dict[str, int]:
     """Values numbered in sorted order."""
     return {v: n for n, v in enumerate(sorted(set(values)))}
+
+
+def _nulls(run: Run) -> str:
+    """The run's cells without any value."""
+    return literal(",null" * len(run.attributes))

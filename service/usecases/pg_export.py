@@ -46,6 +46,8 @@ _UNESCAPED: Final = {
     b"v": b"\v",
     b"\\": b"\\",
 }
+#: About how many bytes a chunk of an export holds.
+CHUNK: Final = 1 << 18
 #: How many chunks the export's thread may have ready.
 _AHEAD: Final = 4
 
@@ -288,6 +290,55 @@ class _Shared:
                 self.write(conn)
         except Exception as error:  # the reader of the chunks raises it
             self.put(error)
+
+
+def copied(conn: Connection, statement: str, params: dict[str, Any]) -> Generator[bytes]:
+    """The rows of a ``COPY … TO STDOUT`` of one text column, as they are meant (unescaped),
+    in chunks of about 256 kB; the statement planned as :func:`tune` says."""
+    tune(conn)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    buffer: list[bytes | memoryview] = []
+    size = 0
+    try:
+        with cursor.copy(statement, params) as copy:
+            for row in copy:  # one message per row: the least work per row
+                buffer.append(row)
+                size += len(row)
+                if size >= CHUNK:
+                    yield unescaped(b"".join(buffer))
+                    buffer, size = [], 0
+        if buffer:
+            yield unescaped(b"".join(buffer))
+    finally:
+        cursor.close()
+
+
+def observation_cells(runs: Sequence[Run], cell: Cell, empty: Callable[[Run], str]) -> str:
+    """The SQL of an observation ``c``'s attribute text, run after run in DSD order: those
+    attached to the period from its series ``v`` (``m<n>``, ``empty`` when it has none), its
+    own from its JSON, parsed once for all of them (most observations have none)."""
+    runs = [r for r in runs if r.source != "series"]
+
+    def cells(parsed: bool) -> str:
+        found = []
+        for run in runs:
+            if run.source == "timed":
+                found.append(f"COALESCE(v.m{run.number} ->> c.time_period, {empty(run)})")
+            elif parsed:
+                found.append(run.cells(cell, lambda aid: f"o.{name(aid)}"))
+            else:
+                found.append(empty(run))
+        return " || ".join(found) or "''"
+
+    own = [aid for run in runs if run.source == "observation" for aid in run.attributes]
+    if not own:
+        return cells(parsed=False)
+    record = ", ".join(f"{name(aid)} text" for aid in own)
+    parsed = f"(SELECT {cells(parsed=True)} FROM json_to_record(c.attrs::json) AS o({record}))"
+    return (
+        f"CASE WHEN c.attrs IS NULL THEN {cells(parsed=False)} "
+        f"ELSE COALESCE({parsed}, {cells(parsed=False)}) END"
+    )
 
 
 def tune(conn: Connection) -> None:

@@ -34,14 +34,13 @@ from service.formats.writers.sdmx_ml_data_common import layout
 from service.storage.data_reads import Scope, ScopeSql
 from service.usecases import pg_export
 from service.usecases.data import DataPlan
-from service.usecases.pg_export import XS_DOUBLE, Run, code, compiled, name
+from service.usecases.pg_export import XS_DOUBLE, code, compiled
 
 #: The formats this path writes, with their writers.
 WRITERS: Final[Mapping[str, type[StructureSpecificWriter]]] = {
     MEDIA_TYPE: StructureSpecificWriter,
     TIME_SERIES_MEDIA_TYPE: StructureSpecificTimeSeriesWriter,
 }
-_CHUNK: Final = 1 << 18
 #: What an attribute value cannot hold as is (``sdmx_ml_data_common.escape``): markup, tab
 #: and line breaks, and what XML 1.0 cannot carry (PostgreSQL's text holds no NUL and no
 #: lone surrogate). A PostgreSQL regular expression, in an SQL literal.
@@ -99,22 +98,7 @@ def _written(
     conn: Connection, scope: Scope, message: DataMessage, part: int, parts: int
 ) -> Generator[bytes]:
     statement, params = _copy(scope, message, conn.dialect, part, parts)
-    pg_export.tune(conn)
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    buffer: list[bytes | memoryview] = []
-    size = 0
-    try:
-        with cursor.copy(statement, params) as copy:
-            for series in copy:  # one row per series, its lines escaped as COPY does
-                buffer.append(series)
-                size += len(series)
-                if size >= _CHUNK:
-                    yield pg_export.unescaped(b"".join(buffer))
-                    buffer, size = [], 0
-        if buffer:
-            yield pg_export.unescaped(b"".join(buffer))
-    finally:
-        cursor.close()
+    return pg_export.copied(conn, statement, params)  # one row per series, a line each
 
 
 def _copy(
@@ -147,7 +131,7 @@ def _copy(
         [
             f"'<Obs {time}=\"' || c.time_period || '\"'",
             f"COALESCE(' {message.measure}=\"' || {value} || '\"', '')",
-            _observation_attributes(runs),
+            pg_export.observation_cells(runs, _cell, lambda _run: "''"),
             "'/>' || chr(10)",
         ]
     )
@@ -164,31 +148,6 @@ def _copy(
     )
     with_ = f"WITH {', '.join(named)} " if named else ""
     return compiled(sql, f"COPY ({with_}{body}) TO STDOUT", dialect)
-
-
-def _observation_attributes(runs: list[Run]) -> str:
-    """The SQL of an observation ``c``'s attributes in DSD order: those attached to the period
-    from its series ``v`` (``m<n>``), its own from its JSON, parsed once (most observations
-    have none)."""
-
-    def cells(parsed: bool) -> str:
-        found = []
-        for run in runs:
-            if run.source == "timed":
-                found.append(f"COALESCE(v.m{run.number} ->> c.time_period, '')")
-            elif run.source == "observation" and parsed:
-                found.append(run.cells(_cell, lambda aid: f"o.{name(aid)}"))
-        return " || ".join(found) or "''"
-
-    own = [aid for run in runs if run.source == "observation" for aid in run.attributes]
-    if not own:
-        return cells(parsed=False)
-    record = ", ".join(f"{name(aid)} text" for aid in own)
-    parsed = f"(SELECT {cells(parsed=True)} FROM json_to_record(c.attrs::json) AS o({record}))"
-    return (
-        f"CASE WHEN c.attrs IS NULL THEN {cells(parsed=False)} "
-        f"ELSE COALESCE({parsed}, {cells(parsed=False)}) END"
-    )
 
 
 def _cell(attribute: str, value: str) -> str:

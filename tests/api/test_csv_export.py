@@ -19,7 +19,7 @@ from service.formats.base import Lang
 from service.query.data import DataParams
 from service.query.structure import ApiVersion
 from service.storage.structures import StructureRepository
-from service.usecases import csv_export, data
+from service.usecases import csv_export, data, pg_export
 from tests.api.test_upload_columnar import first_load, first_rows, message, obs, revision
 from tests.api.upload_helpers import Env, fresh_settings, open_env
 
@@ -144,7 +144,7 @@ def test_a_client_that_goes_away_mid_export_holds_nothing_up(
 ) -> None:
     """The COPY runs on a connection of its own: an export abandoned mid-way (the generator
     left suspended inside the COPY) must not block the request's session or the next one."""
-    monkeypatch.setattr(csv_export, "_CHUNK", 64)  # many chunks: stop inside the COPY
+    monkeypatch.setattr(pg_export, "CHUNK", 64)  # many chunks: stop inside the COPY
     with loaded.client.stream("GET", A05, headers={"Accept": CSV20}) as stream:
         for _ in stream.iter_bytes():
             break
@@ -164,7 +164,7 @@ def test_an_export_collected_in_a_reference_cycle_lets_go_of_its_connection(
     collector clears first: the pool's then rolls back the export's connection. The COPY runs
     in a thread of its own, which then ends it, rather than holding the connection locked
     inside the abandoned generator (the rollback would wait for ever)."""
-    monkeypatch.setattr(csv_export, "_CHUNK", 64)  # many chunks: stop inside the COPY
+    monkeypatch.setattr(pg_export, "CHUNK", 64)  # many chunks: stop inside the COPY
     engine = create_engine(loaded.settings.database_url, pool_size=1, max_overflow=0)
     with Session(engine) as session:
         repo = StructureRepository(session)
