@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     #: structure-specific export at once, each a share of its series (PostgreSQL writes a
     #: share on one core). 1 writes every export on one connection.
     export_streams: int = Field(default=2, ge=1, le=8)
+    #: Such exports are written by PostgreSQL from this many observations on; smaller answers
+    #: take the general path (an export by PostgreSQL costs a thread and a few connections and
+    #: statements more, worth it beyond some thousands of observations).
+    export_min_observations: int = Field(default=10_000, ge=0)
     #: Load the synthetic demo data into a fresh embedded SQLite store on `ilms serve`.
     #: Never into PostgreSQL unless ILMS_DEMO_DATA=force (synthetic data must not reach a real
     #: store by accident).

@@ -10,7 +10,8 @@ data stream from the store through the negotiated writer.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from functools import partial
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
@@ -23,7 +24,7 @@ from service.api.deps import closing_stream
 from service.api.errors import render_error
 from service.errors import NoResultsFound, SdmxError
 from service.formats.base import Lang
-from service.formats.writers.data_common import DataFormat
+from service.formats.writers.data_common import DataFormat, DataMessage
 from service.formats.writers.data_formats import (
     BY_MEDIA_TYPE,
     CATALOGUE,
@@ -35,7 +36,7 @@ from service.query.negotiation import Negotiated, negotiate_language, negotiate_
 from service.query.structure import ApiVersion
 from service.settings import Settings
 from service.storage.structures import StructureRepository
-from service.usecases import csv_export, json_export, ss_export
+from service.usecases import csv_export, json_export, pg_export, ss_export
 from service.usecases.data import (
     DataPlan,
     DataState,
@@ -159,21 +160,8 @@ def _respond(
     message = build_message(plan, options)
     cap = settings.max_data_observations
     chunks: Iterator[bytes] | None
-    if state.dataset_pk is not None and csv_export.applies(plan, fmt, message, session):
-        # a plain SDMX-CSV export: PostgreSQL writes the lines itself
-        chunks = csv_export.export(
-            session, plan, state.dataset_pk, message, cap=cap, streams=settings.export_streams
-        )
-    elif state.dataset_pk is not None and ss_export.applies(plan, fmt, message, session):
-        # a plain structure-specific export: PostgreSQL writes the series itself
-        chunks = ss_export.export(
-            session, plan, state.dataset_pk, message, fmt, cap=cap, streams=settings.export_streams
-        )
-    elif state.dataset_pk is not None and json_export.applies(plan, fmt, message, session):
-        # a plain SDMX-JSON 2.0 export: PostgreSQL writes the series itself
-        chunks = json_export.export(
-            session, plan, state.dataset_pk, message, cap=cap, streams=settings.export_streams
-        )
+    if (export := _written_by_postgresql(session, settings, plan, fmt, message, state)) is not None:
+        chunks = export()
     else:
         parts = run_query(session, plan, state, cap=cap)
         chunks = None if parts is None else fmt.write(message, parts)
@@ -188,6 +176,35 @@ def _respond(
         return head_of_stream(fmt.media_type, headers)
     body = caches.keep(etag, fmt.media_type, _after(first, chunks))
     return StreamingResponse(closing_stream(body), media_type=fmt.media_type, headers=headers)
+
+
+def _written_by_postgresql(
+    session: Session,
+    settings: Settings,
+    plan: DataPlan,
+    fmt: DataFormat,
+    message: DataMessage,
+    state: DataState,
+) -> Callable[[], Iterator[bytes] | None] | None:
+    """A plain full export that PostgreSQL writes itself (SDMX-CSV 2.0 lines, SDMX-ML 2.1
+    structure-specific or SDMX-JSON 2.0 series), when the query is one and its answer holds at
+    least ``export_min_observations``: a smaller one costs less on the general path."""
+    ds = state.dataset_pk
+    if ds is None:
+        return None
+    cap, streams = settings.max_data_observations, settings.export_streams
+    export: Callable[[], Iterator[bytes] | None]
+    if csv_export.applies(plan, fmt, message, session):
+        export = partial(csv_export.export, session, plan, ds, message, cap=cap, streams=streams)
+    elif ss_export.applies(plan, fmt, message, session):
+        export = partial(
+            ss_export.export, session, plan, ds, message, fmt, cap=cap, streams=streams
+        )
+    elif json_export.applies(plan, fmt, message, session):
+        export = partial(json_export.export, session, plan, ds, message, cap=cap, streams=streams)
+    else:
+        return None
+    return export if pg_export.large(session, plan, ds, settings.export_min_observations) else None
 
 
 def _after(first: bytes, chunks: Iterator[bytes]) -> Iterator[bytes]:

@@ -101,6 +101,13 @@ def plain_current(plan: DataPlan, session: Session) -> bool:
     )
 
 
+def large(session: Session, plan: DataPlan, dataset_pk: int, least: int) -> bool:
+    """Whether the query's answer holds at least ``least`` observations (read no further)."""
+    if least <= 1:
+        return True  # an export finds out itself whether anything matches
+    return DataReads(session).count(scope_of(plan, dataset_pk), up_to=least) >= least
+
+
 def level(run: Run) -> str:
     """Where a data message presents the run's attributes (time at observation level)."""
     if run.source == "series":

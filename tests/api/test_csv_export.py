@@ -50,7 +50,9 @@ def loaded(env_pg: Env) -> Env:
 def env_pg(tmp_path: Path) -> Iterator[Env]:
     # no kept answers: the general path must answer the second query itself
     settings = fresh_settings("postgres", tmp_path, "csv_export")
-    with open_env(settings.model_copy(update={"data_cache_bytes": 0})) as env:
+    with open_env(
+        settings.model_copy(update={"data_cache_bytes": 0, "export_min_observations": 0})
+    ) as env:
         yield env
 
 
@@ -124,7 +126,9 @@ def test_an_export_leaves_the_request_session_its_connection(tmp_path: Path) -> 
     settings = fresh_settings("postgres", tmp_path, "csv_pool")
     with open_env(settings) as env:
         assert env.post(first_load()).status_code == 201
-    one = settings.model_copy(update={"pool_size": 1, "max_overflow": 0})
+    one = settings.model_copy(
+        update={"pool_size": 1, "max_overflow": 0, "export_min_observations": 0}
+    )
     with open_env(one) as env:
         response = env.client.get(A05, headers={"Accept": CSV20})
         assert response.status_code == 200, response.text[:500]

@@ -62,7 +62,9 @@ def decoded(body: bytes) -> tuple[dict[str, Any], Series]:
 def env_pg(tmp_path: Path) -> Iterator[Env]:
     # no kept answers: the general path must answer the second query itself
     settings = fresh_settings("postgres", tmp_path, "json_export")
-    with open_env(settings.model_copy(update={"data_cache_bytes": 0})) as env:
+    with open_env(
+        settings.model_copy(update={"data_cache_bytes": 0, "export_min_observations": 0})
+    ) as env:
         yield env
 
 
@@ -155,7 +157,9 @@ def test_any_number_of_streams_writes_the_same(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, streams: int
 ) -> None:
     settings = fresh_settings("postgres", tmp_path, f"json_streams{streams}")
-    settings = settings.model_copy(update={"export_streams": streams, "data_cache_bytes": 0})
+    settings = settings.model_copy(
+        update={"export_streams": streams, "data_cache_bytes": 0, "export_min_observations": 0}
+    )
     with open_env(settings) as env:
         for body in (first_load(), revision()):
             assert env.post(body).status_code == 201
@@ -207,3 +211,30 @@ def test_a_part_that_fails_fails_the_answer_rather_than_hanging(
 def test_the_body_validates_against_the_official_schema(loaded: Env) -> None:
     body = loaded.client.get(A05, headers={"Accept": JSON20}).content
     validate_sdmx_json(body, "data", "2.0")
+
+
+@pytest.mark.parametrize(("least", "fast"), [(10_000, False), (40, True), (10**9, False)])
+def test_only_answers_of_some_size_are_written_by_postgresql(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, least: int, fast: bool
+) -> None:
+    """A small answer costs less on the general path (no thread, no second connection): the
+    query for the whole flow (more than 40 observations) and for one series (6) choose by
+    ``export_min_observations``."""
+    settings = fresh_settings("postgres", tmp_path, f"json_least{least}")
+    update = {"data_cache_bytes": 0, "export_min_observations": least}
+    with open_env(settings.model_copy(update=update)) as env:
+        assert env.post(first_load()).status_code == 201
+        exports: list[bool] = []
+        export = json_export.export
+
+        def spy(*args: Any, **kwargs: Any) -> Any:
+            exports.append(True)
+            return export(*args, **kwargs)
+
+        monkeypatch.setattr(json_export, "export", spy)
+        one = A05 + "/THA.A.MST_TEMP_NB.SEX_T.AGE_AGGREGATE_TOTAL.EDU_ISCED11_TOTAL.ECO_ISIC4_A"
+        for path in (A05, one):
+            response = env.client.get(path, headers={"Accept": JSON20})
+            assert response.status_code == 200, response.text[:300]
+            assert decoded(response.content)[1]
+    assert exports == ([True] if fast else [])

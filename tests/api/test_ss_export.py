@@ -67,7 +67,9 @@ Series = tuple[tuple[tuple[str, str], ...], tuple[tuple[tuple[str, str], ...], .
 def settings_for(tmp_path: Path, suffix: str, **update: Any) -> Settings:
     """A fresh PostgreSQL store (skipped without one) that keeps no data answers."""
     settings = fresh_settings("postgres", tmp_path, suffix)
-    return settings.model_copy(update={"data_cache_bytes": 0, **update})
+    return settings.model_copy(
+        update={"data_cache_bytes": 0, "export_min_observations": 0, **update}
+    )
 
 
 @pytest.fixture
