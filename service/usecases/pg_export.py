@@ -14,6 +14,7 @@ key; those attached to the period are looked up per observation from a JSON obje
 
 from __future__ import annotations
 
+import math
 import queue
 import re
 import threading
@@ -46,6 +47,8 @@ _UNESCAPED: Final = {
     b"v": b"\v",
     b"\\": b"\\",
 }
+#: A query whose key names at most this many series in full takes the general path.
+FEW_SERIES: Final = 100
 #: About how many bytes a chunk of an export holds.
 CHUNK: Final = 1 << 18
 #: How many chunks the export's thread may have ready.
@@ -102,10 +105,28 @@ def plain_current(plan: DataPlan, session: Session) -> bool:
 
 
 def large(session: Session, plan: DataPlan, dataset_pk: int, least: int) -> bool:
-    """Whether the query's answer holds at least ``least`` observations (read no further)."""
+    """Whether the query's answer may hold at least ``least`` observations: not when its key
+    names at most :data:`FEW_SERIES` series in full (the queries of web applications, answered
+    without a statement more), else as counted (no further than ``least``)."""
     if least <= 1:
         return True  # an export finds out itself whether anything matches
-    return DataReads(session).count(scope_of(plan, dataset_pk), up_to=least) >= least
+    scope = scope_of(plan, dataset_pk)
+    if _named_series(scope) <= FEW_SERIES:
+        return False
+    return DataReads(session).count(scope, up_to=least) >= least
+
+
+def _named_series(scope: Scope) -> float:
+    """How many series the scope's key filters name in full (infinite when one has a
+    wildcard, or when there are none)."""
+    if not scope.keys:
+        return math.inf
+    named = 0
+    for key in scope.keys:
+        if any(part is None for part in key):
+            return math.inf
+        named += math.prod(len(part) for part in key if part is not None)
+    return named
 
 
 def level(run: Run) -> str:
