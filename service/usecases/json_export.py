@@ -29,7 +29,7 @@ from service.formats.writers.sdmx_json_20_data import MEDIA_TYPE, Json20DataWrit
 from service.storage.data_reads import Scope, ScopeSql
 from service.usecases import pg_export
 from service.usecases.data import DataPlan
-from service.usecases.pg_export import Run, code, compiled, literal, name
+from service.usecases.pg_export import Run, code, compiled, literal
 
 #: A measure's text that JSON writes as a number (``sdmx_json_20_data.measure_value``).
 _NUMBER: Final = r"'^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$'"
@@ -95,49 +95,57 @@ class _Export:
         return f'{start[:-1]},"data":{{"dataSets":[{json_text(dataset)[:-1]},"series":{{'.encode()
 
     def prepare(self, conn: Connection) -> None:
-        """Number the values of the series in scope, in the leading connection's snapshot."""
+        """Number the values in scope, in the leading connection's snapshot: the codes of the
+        series (those without observations too: an extra value is only listed), the periods
+        and the coded attribute values of the observations (one pass), and the values of the
+        attributes above observation level in the data set."""
         writer = self.writer
-        for dim, found in zip(self.dims, self.codes(conn), strict=True):
-            if dim in writer.values:
-                writer.values[dim] = _numbered(found)
+        pg_export.tune(conn)
         sql = ScopeSql(self.scope, "s")
-        periods = conn.execute(
+        spelled = ", ".join(
+            f"array_agg(DISTINCT {code(n)})" if d in writer.values else "NULL"
+            for n, d in enumerate(self.dims)
+        )
+        codes = conn.execute(
+            sql.statement(f"SELECT {spelled} FROM series s WHERE {sql.series()}"), sql.params
+        ).one()
+        for dim, found in zip(self.dims, codes, strict=True):
+            if dim in writer.values:
+                writer.values[dim] = _numbered(found or ())
+        own = [
+            a
+            for r in self.runs
+            if r.source == "observation"
+            for a in r.attributes
+            if a in writer.coded
+        ]
+        sql = ScopeSql(self.scope, "s")
+        cells = "".join(
+            f", CASE WHEN c.attrs IS NULL THEN NULL ELSE c.attrs::json ->> {literal(a)} END"
+            for a in own
+        )
+        rows = conn.execute(
             sql.statement(
-                "SELECT DISTINCT c.time_period FROM series s JOIN observation c "
+                f"SELECT DISTINCT c.time_period{cells} FROM series s JOIN observation c "
                 "ON c.series_pk = s.pk AND c.superseded_at IS NULL AND NOT c.deleted "
                 f"WHERE {sql.series()}"
             ),
             sql.params,
-        ).scalars()
-        writer.values[self.message.dimension_at_observation] = _numbered(periods)
-        for aid, found in self.attribute_values(conn).items():
+        ).all()
+        writer.values[self.message.dimension_at_observation] = _numbered(r[0] for r in rows)
+        values = self.values_above(conn)
+        for n, aid in enumerate(own, start=1):
+            values[aid] = {r[n] for r in rows if r[n]}
+        for aid, found in values.items():
             if aid not in self.inline:
                 writer.attr_values[aid] = _numbered(found)
         for level in ("series", "observation"):
             writer.slots[level] = {a: n for n, a in enumerate(writer.attributes[level])}
 
-    def codes(self, conn: Connection) -> list[set[str]]:
-        """The codes of each key dimension in the series in scope that have observations."""
-        sql = ScopeSql(self.scope, "s")
-        current = (
-            "EXISTS (SELECT 1 FROM observation c WHERE c.series_pk = s.pk "
-            "AND c.superseded_at IS NULL AND NOT c.deleted)"
-        )
-        keys = conn.execute(
-            sql.statement(f"SELECT s.series_key FROM series s WHERE {sql.series()} AND {current}"),
-            sql.params,
-        ).scalars()
-        codes: list[set[str]] = [set() for _ in self.dims]
-        for key in keys:
-            for found, value in zip(codes, key.split("."), strict=True):
-                found.add(value)
-        return codes
-
-    def attribute_values(self, conn: Connection) -> dict[str, set[str]]:
-        """The values of the attributes above observation level in the data set, and those of
-        the coded observation attributes in scope."""
+    def values_above(self, conn: Connection) -> dict[str, set[str]]:
+        """The values of the attributes above observation level in the data set."""
         above = [a for r in self.runs if r.source != "observation" for a in r.attributes]
-        found_above = conn.execute(
+        found = conn.execute(
             text(
                 "SELECT DISTINCT attribute_id, value FROM attribute_current "
                 "WHERE dataset_pk = :ds AND attribute_id = ANY(:ids) AND value <> ''"
@@ -145,33 +153,8 @@ class _Export:
             {"ds": self.scope.dataset_pk, "ids": above},
         )
         values: dict[str, set[str]] = {a: set() for a in above}
-        for aid, value in found_above:
+        for aid, value in found:
             values[str(aid)].add(str(value))
-        own = [
-            a
-            for r in self.runs
-            if r.source == "observation"
-            for a in r.attributes
-            if a in self.writer.coded
-        ]
-        if not own:
-            return values
-        record = ", ".join(f"{name(a)} text" for a in own)
-        sql = ScopeSql(self.scope, "s")
-        rows = conn.execute(
-            sql.statement(
-                f"SELECT DISTINCT {', '.join(f'o.{name(a)}' for a in own)} FROM series s "
-                "JOIN observation c ON c.series_pk = s.pk AND c.superseded_at IS NULL "
-                "AND NOT c.deleted CROSS JOIN LATERAL json_to_record(c.attrs::json) "
-                f"AS o({record}) WHERE {sql.series()} AND c.attrs IS NOT NULL"
-            ),
-            sql.params,
-        )
-        values.update({a: set() for a in own})
-        for row in rows:
-            for aid, value in zip(own, row, strict=True):
-                if value:
-                    values[aid].add(value)
         return values
 
     def tail(self) -> bytes:
