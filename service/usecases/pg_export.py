@@ -1,12 +1,15 @@
-"""Full exports written by PostgreSQL itself: what the SDMX-CSV 2.0 (``csv_export``) and
-SDMX-ML 2.1 structure-specific (``ss_export``) exports share.
+"""Full exports written by PostgreSQL itself: what the SDMX-CSV 2.0 (``csv_export``),
+SDMX-ML 2.1 structure-specific (``ss_export``) and SDMX-JSON 2.0 (``json_export``) exports
+share.
 
 The most common harvest is a dataflow's current data, or a key's, with every attribute. For
 it, PostgreSQL builds the text of the message body itself (a CSV line per observation, an XML
-element per series) and the service streams it: formatting in SQL costs PostgreSQL little more
-than reading the rows, and it runs in PostgreSQL's process beside the service's, where Python
-would spend several times as long on each observation. Every other query, and SQLite, takes the
-general path (``usecases.data``), which these exports match value for value.
+element or a JSON member per series) and the service streams it: formatting in SQL costs
+PostgreSQL little more than reading the rows, and it runs in PostgreSQL's processes beside the
+service's, where Python would spend several times as long on each observation; several
+connections (``export_streams``) each write a share of the series, so that PostgreSQL uses more
+than one core. Every other query, an answer of fewer than ``export_min_observations``, and
+SQLite take the general path (``usecases.data``), which these exports match value for value.
 
 The attribute values above observation level come from ``attribute_current``, once per attach
 key; those attached to the period are looked up per observation from a JSON object per series.
