@@ -4,6 +4,8 @@ positions that point at the same values (the two number values differently)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,13 +13,14 @@ from typing import Any
 
 import pytest
 
-from service.usecases import json_export
+from service.usecases import json_export, pg_export
 from tests.api.test_upload_columnar import first_load, message, obs, revision
 from tests.api.upload_helpers import Env, fresh_settings, open_env
 from tests.jsonschemas import validate_sdmx_json
 
 A05 = "/rest/v2/data/dataflow/ILO/DF_ILMS_A05/1.0"
 JSON20 = "application/vnd.sdmx.data+json;version=2.0.0"
+CSV20 = "application/vnd.sdmx.data+csv;version=2.0.0"
 
 Series = dict[tuple[str, ...], tuple[dict[str, Any], dict[str, tuple[Any, dict[str, Any]]]]]
 
@@ -240,3 +243,26 @@ def test_only_answers_of_some_size_are_written_by_postgresql(
             assert response.status_code == 200, response.text[:300]
             assert decoded(response.content)[1]
     assert len(used) == exports
+
+
+@pytest.mark.parametrize("binary", [True, False])
+def test_either_copy_format_writes_the_same(
+    env_pg: Env, monkeypatch: pytest.MonkeyPatch, binary: bool
+) -> None:
+    """On a UTF-8 database the rows come in COPY's binary format; elsewhere in its text format,
+    escaped (backslashes, line breaks) and unescaped by the service: the same message."""
+    odd = 'back\\slash \\n "quoted"\nnext line\ttab Thái'
+    sent = [obs("THA", "SEX_T", "ECO_ISIC4_TOTAL", str(y), "1.5", SOURCE=odd) for y in (2015, 2016)]
+    sent.append(obs("VNM", "SEX_F", "ECO_ISIC4_A", "2015", "2", NOTE_CLASSIF=odd))
+    assert env_pg.post(message(sent)).status_code == 201
+    monkeypatch.setattr(pg_export, "_binary", lambda _driver: binary)
+    csv_body = env_pg.client.get(A05, headers={"Accept": CSV20}).content.decode()
+    lines = list(csv.DictReader(io.StringIO(csv_body)))
+    assert [line["SOURCE"] for line in lines].count(odd) == 2
+    assert [line["NOTE_CLASSIF"] for line in lines].count(odd) == 1
+    fast, general = both_paths(env_pg, monkeypatch, A05)
+    assert decoded(fast) == decoded(general)
+    _, found = decoded(fast)
+    values = [o[1] for s in found.values() for o in s[1].values()]
+    assert [v.get("SOURCE") for v in values].count(odd) == 2
+    assert [v.get("NOTE_CLASSIF") for v in values].count(odd) == 1

@@ -3,10 +3,13 @@ after it, and when every backslash begins an escaped line break it takes a short
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from service.usecases import pg_export
 from service.usecases.pg_export import unescaped
 
 #: What PostgreSQL's COPY TO writes in text format for each character it escapes
@@ -100,3 +103,42 @@ def test_any_text_escaped_as_copy_does_comes_back(values: list[str]) -> None:
 @given(value=st.one_of(st.text(), _TRICKY))
 def test_one_column_escaped_as_copy_does_comes_back(value: str) -> None:
     assert unescaped(copy_text(value)) == value.encode()
+
+
+# -- binary COPY rows ---------------------------------------------------------------------------
+
+
+def _copy_binary(rows: list[bytes], per_message: int, header_alone: bool) -> list[memoryview]:
+    """``rows`` as PostgreSQL's binary COPY of one text column sends them: the header, each row
+    (field count 1, length, bytes), the end (-1); ``per_message`` rows a message."""
+    header = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (4).to_bytes(4, "big") + b"ext!"
+    encoded = [(1).to_bytes(2, "big") + len(r).to_bytes(4, "big", signed=True) + r for r in rows]
+    messages = [b"".join(encoded[n : n + per_message]) for n in range(0, len(encoded), per_message)]
+    if header_alone or not messages:
+        messages.insert(0, header)
+    else:
+        messages[0] = header + messages[0]
+    messages.append((-1).to_bytes(2, "big", signed=True))
+    return [memoryview(m) for m in messages]
+
+
+@pytest.mark.parametrize("per_message", [1, 2, 5])
+@pytest.mark.parametrize("header_alone", [False, True])
+def test_binary_rows_come_back_whole_and_every_message_is_read(
+    per_message: int, header_alone: bool
+) -> None:
+    rows = [b"<Series/>", b"", "Thái 中文 \\n \n".encode(), b"x" * 70_000, b"last"]
+    messages = _copy_binary(rows, per_message, header_alone)
+    read: list[int] = []
+
+    def reading() -> Iterator[memoryview]:
+        for n, message in enumerate(messages):
+            read.append(n)
+            yield message
+
+    assert [bytes(r) for r in pg_export._binary_rows(reading())] == rows
+    assert read == list(range(len(messages)))  # the end's message too
+
+
+def test_no_rows() -> None:
+    assert list(pg_export._binary_rows(_copy_binary([], 1, False))) == []
