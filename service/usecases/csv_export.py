@@ -1,12 +1,13 @@
 """Plain SDMX-CSV 2.0 exports written by PostgreSQL itself (``pg_export``).
 
-PostgreSQL builds each CSV line (``COPY (SELECT …) TO STDOUT``) and the service streams the
-bytes after the header line: the per-series part of a line (its codes and the attribute values
-that depend on the series alone) is built once per series, each observation adds its period,
-value and the values that depend on it. This path matches the general one cell for cell except
-for one spelling: a whole number of 16 digits (1e15 up to 1e16) is written ``1e+15`` here.
+PostgreSQL builds each CSV line (``COPY (SELECT …) TO STDOUT``, the lines of a series in one
+row) and the service streams the bytes after the header line: the per-series part of a line
+(its codes and the attribute values that depend on the series alone) is built once per series,
+each observation adds its period, value and the values that depend on it. This path matches the
+general one cell for cell except for one spelling: a whole number of 16 digits (1e15 up to
+1e16) is written ``1e+15`` here.
 
-Rows come in the order PostgreSQL reads them: nothing is sorted, so the first bytes leave at
+Series come in the order PostgreSQL reads them: nothing is sorted, so the first bytes leave at
 once (SDMX-CSV rows stand alone and need no order; the general path orders them by series key,
 and queries with ``offset``, ``limit`` or ``sort`` take it, so paging is in key order).
 """
