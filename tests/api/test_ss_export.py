@@ -11,6 +11,7 @@ paths would compare an answer with itself.
 from __future__ import annotations
 
 import gc
+import io
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -694,3 +695,42 @@ def test_a_failing_part_fails_the_export(loaded: Env, monkeypatch: pytest.Monkey
                 b"".join(found)
     finally:
         engine.dispose()
+
+
+# -- 10. real SDMX clients read what PostgreSQL wrote ------------------------------------------
+
+
+def test_sdmx1_and_pysdmx_read_the_export_as_they_read_the_general_path(
+    loaded: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sdmx = pytest.importorskip("sdmx")
+    read_sdmx = pytest.importorskip("pysdmx.io").read_sdmx
+    pytest.importorskip("sdmx.reader.xml.v30")  # before the 2.1 reader (see test_data_query)
+    from tests.api.test_upload_clients import STOCK_DSD_FILE
+
+    def sdmx1_observations(body: bytes, **kw: Any) -> list[tuple[str, ...]]:
+        [dataset] = sdmx.read_sdmx(io.BytesIO(body), **kw).data
+        return [
+            (
+                *(f"{k}={v.value}" for k, v in sorted(o.key.values.items())),
+                str(o.value),
+                *(f"{k}={v.value}" for k, v in sorted(o.attrib.items())),
+            )
+            for o in dataset.obs
+        ]
+
+    fast = fast_body(loaded, monkeypatch, A05, SS)
+    general = general_body(loaded, monkeypatch, A05, SS)
+    dsd = sdmx.read_sdmx(STOCK_DSD_FILE).structure["DSD_ILMS_STOCK"]
+    read_fast = sorted(sdmx1_observations(fast, structure=dsd))
+    assert read_fast == sorted(sdmx1_observations(general, structure=dsd))
+    assert len(read_fast) == fast.count(b"<Obs ") > 0
+
+    def frame(body: bytes) -> list[tuple[str, ...]]:
+        [dataset] = read_sdmx(body.decode()).data
+        data = dataset.data
+        rows = data[sorted(data.columns)].itertuples(index=False)
+        return sorted(tuple(str(v) for v in row) for row in rows)
+
+    assert frame(fast) == frame(general)
+    assert len(frame(fast)) == len(read_fast)
