@@ -9,7 +9,6 @@ import io
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -20,6 +19,8 @@ from service.query.data import DataParams
 from service.query.structure import ApiVersion
 from service.storage.structures import StructureRepository
 from service.usecases import csv_export, data, pg_export
+from tests.api import export_helpers
+from tests.api.export_helpers import both_paths, export_settings
 from tests.api.test_upload_columnar import first_load, first_rows, message, obs, revision
 from tests.api.upload_helpers import Env, fresh_settings, open_env
 
@@ -48,11 +49,7 @@ def loaded(env_pg: Env) -> Env:
 
 @pytest.fixture
 def env_pg(tmp_path: Path) -> Iterator[Env]:
-    # no kept answers: the general path must answer the second query itself
-    settings = fresh_settings("postgres", tmp_path, "csv_export")
-    with open_env(
-        settings.model_copy(update={"data_cache_bytes": 0, "export_min_observations": 0})
-    ) as env:
+    with open_env(export_settings(tmp_path, "csv_export")) as env:
         yield env
 
 
@@ -73,33 +70,13 @@ def test_postgresql_writes_what_the_general_path_writes(
 
 def spy_on_applies(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """What ``csv_export.applies`` answers, query after query."""
-    used: list[bool] = []
-    applies = csv_export.applies
-
-    def spy(*args: Any) -> bool:
-        used.append(applies(*args))
-        return used[-1]
-
-    monkeypatch.setattr(csv_export, "applies", spy)
-    return used
+    return export_helpers.spy_on_applies(monkeypatch, csv_export)
 
 
 def assert_both_paths_alike(env: Env, monkeypatch: pytest.MonkeyPatch, url: str) -> None:
-    used = spy_on_applies(monkeypatch)
-    fast = env.client.get(url, headers={"Accept": CSV20})
-    assert fast.status_code == 200, fast.text[:500]
-    assert used == [True]
-
-    def general_path(*args: Any) -> bool:
-        used.append(False)
-        return False
-
-    monkeypatch.setattr(csv_export, "applies", general_path)
-    general = env.client.get(url, headers={"Accept": CSV20})
-    assert general.status_code == 200
-    assert used == [True, False], "the general path answered the second query"
-    assert rows(fast.content) == rows(general.content)
-    assert len(rows(fast.content)[1]) > 0
+    fast, general = both_paths(env, monkeypatch, csv_export, url, CSV20)
+    assert rows(fast) == rows(general)
+    assert len(rows(fast)[1]) > 0
 
 
 def test_values_above_the_observation_are_quoted_alike(

@@ -14,8 +14,10 @@ from typing import Any
 import pytest
 
 from service.usecases import json_export, pg_export
+from tests.api import export_helpers
+from tests.api.export_helpers import export_settings
 from tests.api.test_upload_columnar import first_load, message, obs, revision
-from tests.api.upload_helpers import Env, fresh_settings, open_env
+from tests.api.upload_helpers import Env, open_env
 from tests.jsonschemas import validate_sdmx_json
 
 A05 = "/rest/v2/data/dataflow/ILO/DF_ILMS_A05/1.0"
@@ -63,11 +65,7 @@ def decoded(body: bytes) -> tuple[dict[str, Any], Series]:
 
 @pytest.fixture
 def env_pg(tmp_path: Path) -> Iterator[Env]:
-    # no kept answers: the general path must answer the second query itself
-    settings = fresh_settings("postgres", tmp_path, "json_export")
-    with open_env(
-        settings.model_copy(update={"data_cache_bytes": 0, "export_min_observations": 0})
-    ) as env:
+    with open_env(export_settings(tmp_path, "json_export")) as env:
         yield env
 
 
@@ -79,33 +77,14 @@ def loaded(env_pg: Env) -> Env:
 
 
 def spy_on_applies(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    used: list[bool] = []
-    applies = json_export.applies
-
-    def spy(*args: Any) -> bool:
-        used.append(applies(*args))
-        return used[-1]
-
-    monkeypatch.setattr(json_export, "applies", spy)
-    return used
+    """What ``json_export.applies`` answers, query after query."""
+    return export_helpers.spy_on_applies(monkeypatch, json_export)
 
 
 def both_paths(env: Env, monkeypatch: pytest.MonkeyPatch, url: str) -> tuple[bytes, bytes]:
-    used = spy_on_applies(monkeypatch)
-    fast = env.client.get(url, headers={"Accept": JSON20})
-    assert fast.status_code == 200, fast.text[:500]
-    assert used == [True]
-
-    def general_path(*args: Any) -> bool:
-        used.append(False)
-        return False
-
-    monkeypatch.setattr(json_export, "applies", general_path)
-    general = env.client.get(url, headers={"Accept": JSON20})
-    assert general.status_code == 200
-    assert used == [True, False], "the general path answered the second query"
-    assert general.content != fast.content
-    return fast.content, general.content
+    fast, general = export_helpers.both_paths(env, monkeypatch, json_export, url, JSON20)
+    assert general != fast  # numbered otherwise, and prepared at another time
+    return fast, general
 
 
 @pytest.mark.parametrize(
@@ -159,10 +138,7 @@ def test_values_that_need_escaping_and_odd_measures(
 def test_any_number_of_streams_writes_the_same(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, streams: int
 ) -> None:
-    settings = fresh_settings("postgres", tmp_path, f"json_streams{streams}")
-    settings = settings.model_copy(
-        update={"export_streams": streams, "data_cache_bytes": 0, "export_min_observations": 0}
-    )
+    settings = export_settings(tmp_path, f"json_streams{streams}", export_streams=streams)
     with open_env(settings) as env:
         for body in (first_load(), revision()):
             assert env.post(body).status_code == 201
@@ -224,9 +200,8 @@ def test_only_answers_of_some_size_are_written_by_postgresql(
     whole flow (72 observations) and one series by a key with wildcards (6) choose by
     ``export_min_observations``; one series named in full always takes the general path,
     without counting."""
-    settings = fresh_settings("postgres", tmp_path, f"json_least{least}")
-    update = {"data_cache_bytes": 0, "export_min_observations": least}
-    with open_env(settings.model_copy(update=update)) as env:
+    settings = export_settings(tmp_path, f"json_least{least}", export_min_observations=least)
+    with open_env(settings) as env:
         assert env.post(first_load()).status_code == 201
         used: list[str] = []
         export = json_export.export

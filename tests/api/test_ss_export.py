@@ -31,12 +31,13 @@ from service.formats.writers import sdmx_ml_21_ss_data
 from service.model import Codelist, DataStructure, Ref
 from service.query.data import DataParams
 from service.query.structure import ApiVersion
-from service.settings import Settings
 from service.storage.structures import StructureRepository
 from service.usecases import csv_export, data, pg_export, ss_export
+from tests.api import export_helpers
+from tests.api.export_helpers import export_settings
 from tests.api.test_csv_export import rows as csv_rows
 from tests.api.test_upload_columnar import first_load, first_rows, message, obs, revision
-from tests.api.upload_helpers import Env, fresh_settings, open_env
+from tests.api.upload_helpers import Env, open_env
 from tests.shared import ROOT
 from tests.unit.formats.writers.structure_specific_schema import validate_structure_specific
 
@@ -65,17 +66,9 @@ Series = tuple[tuple[tuple[str, str], ...], tuple[tuple[tuple[str, str], ...], .
 # -- stores ----------------------------------------------------------------------------------------
 
 
-def settings_for(tmp_path: Path, suffix: str, **update: Any) -> Settings:
-    """A fresh PostgreSQL store (skipped without one) that keeps no data answers."""
-    settings = fresh_settings("postgres", tmp_path, suffix)
-    return settings.model_copy(
-        update={"data_cache_bytes": 0, "export_min_observations": 0, **update}
-    )
-
-
 @pytest.fixture
 def env_pg(tmp_path: Path) -> Iterator[Env]:
-    with open_env(settings_for(tmp_path, "ss_export")) as env:
+    with open_env(export_settings(tmp_path, "ss_export")) as env:
         yield env
 
 
@@ -158,15 +151,7 @@ def validate(body: bytes) -> None:
 
 def spy_on_applies(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """What ``ss_export.applies`` answers, query after query."""
-    used: list[bool] = []
-    applies = APPLIES
-
-    def spy(*args: Any) -> bool:
-        used.append(applies(*args))
-        return used[-1]
-
-    monkeypatch.setattr(ss_export, "applies", spy)
-    return used
+    return export_helpers.spy_on_applies(monkeypatch, ss_export, APPLIES)
 
 
 def general_body(env: Env, monkeypatch: pytest.MonkeyPatch, url: str, media_type: str) -> bytes:
@@ -311,7 +296,7 @@ def test_special_characters_are_escaped_alike_and_read_back(
 def test_any_number_of_streams_writes_the_same(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, media_type: str
 ) -> None:
-    settings = settings_for(tmp_path, "ss_streams")
+    settings = export_settings(tmp_path, "ss_streams")
     with open_env(settings) as env:
         for body in (first_load(), revision(), message(odd_rows())):
             assert env.post(body).status_code == 201
@@ -345,7 +330,7 @@ def test_an_export_on_a_pool_of_one_connection_is_whole(
     """With two streams and a pool of one connection, the second stream cannot get one: the
     leading connection writes both parts (it must not wait for the second connection, which
     the pool would hand out only once the export is done)."""
-    settings = settings_for(tmp_path, "ss_pool")
+    settings = export_settings(tmp_path, "ss_pool")
     with open_env(settings) as env:
         assert env.post(first_load()).status_code == 201
         general = general_body(env, monkeypatch, A05, SS)
@@ -613,7 +598,7 @@ def test_a_client_that_goes_away_mid_export_holds_nothing_up(
 ) -> None:
     """The COPY runs on connections of its own: an export abandoned mid-way (stopped inside
     the COPY) must not block the request's session or the next ones."""
-    settings = settings_for(tmp_path, "ss_away")
+    settings = export_settings(tmp_path, "ss_away")
     with open_env(settings) as env:
         for body in (first_load(), revision()):
             assert env.post(body).status_code == 201
