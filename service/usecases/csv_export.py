@@ -138,17 +138,11 @@ def _line(runs: list[Run]) -> tuple[str, list[str]]:
         "v.head || c.time_period || ','",
         f"COALESCE({_quoted('c.value_text')}, {XS_DOUBLE}, '')",
     ]
-    values = []
-    for run in runs:
-        n = run.number
-        if run.source == "series":
-            parts.append(f"v.r{n}")
-        elif run.source == "timed":
-            parts.append(f"COALESCE(v.m{n} ->> c.time_period, {_empty(run)})")
-        else:
-            parts.append(run.parsed(_cell, _empty(run)))
-        if run.source != "observation":
-            values.append(run.subquery(_cell))
+    # the observation's own attributes parsed from its JSON once, for every run of them
+    parts.append(
+        pg_export.observation_cells(runs, _cell, _empty, series=lambda run: f"v.r{run.number}")
+    )
+    values = [run.subquery(_cell) for run in runs if run.source != "observation"]
     return " || ".join(parts), values
 
 

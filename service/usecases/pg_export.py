@@ -389,16 +389,24 @@ def _binary_rows(messages: Iterable[memoryview]) -> Iterator[memoryview]:
                 pos += size
 
 
-def observation_cells(runs: Sequence[Run], cell: Cell, empty: Callable[[Run], str]) -> str:
+def observation_cells(
+    runs: Sequence[Run],
+    cell: Cell,
+    empty: Callable[[Run], str],
+    series: Callable[[Run], str] | None = None,
+) -> str:
     """The SQL of an observation ``c``'s attribute text, run after run in DSD order: those
     attached to the period from its series ``v`` (``m<n>``, ``empty`` when it has none), its
-    own from its JSON, parsed once for all of them (most observations have none)."""
-    runs = [r for r in runs if r.source != "series"]
+    own from its JSON, parsed once for all of them (most observations have none); and, when
+    ``series`` gives their SQL, those attached to the series, in their places."""
+    runs = [r for r in runs if r.source != "series" or series is not None]
 
     def cells(parsed: bool) -> str:
         found = []
         for run in runs:
-            if run.source == "timed":
+            if run.source == "series" and series is not None:
+                found.append(series(run))
+            elif run.source == "timed":
                 found.append(f"COALESCE(v.m{run.number} ->> c.time_period, {empty(run)})")
             elif parsed:
                 found.append(run.cells(cell, lambda aid: f"o.{name(aid)}"))
@@ -478,15 +486,6 @@ class Run:
                 f"FROM ({self.values(cell, timed=True)}) p GROUP BY base)"
             )
         return f"run{n} AS ({self.values(cell, timed=False)})"
-
-    def parsed(self, cell: Cell, empty: str) -> str:
-        """The SQL of the run's text from an observation ``c``'s own JSON (``empty`` when it
-        has none): most observations have no attribute of their own, and their JSON is parsed
-        only when there is one."""
-        record = ", ".join(f"{name(aid)} text" for aid in self.attributes)
-        cells = self.cells(cell, lambda aid: f"o.{name(aid)}")
-        found = f"(SELECT {cells} FROM json_to_record(c.attrs::json) AS o({record}))"
-        return f"CASE WHEN c.attrs IS NULL THEN {empty} ELSE COALESCE({found}, {empty}) END"
 
 
 def runs(dsd: DataStructure, dims: list[str]) -> list[Run]:
