@@ -8,21 +8,23 @@ from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass
 
 from fastapi import Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 
 from service.api.auth import check_read_access
 from service.api.conditional import not_modified
-from service.api.deps import in_session
+from service.api.deps import closing_stream, in_session
 from service.api.encoding import accepts_gzip
 from service.query.structure import ApiVersion
 from service.settings import Settings
 from service.storage.data_reads import DataReads
-from service.storage.probe import StateProbe
-from service.storage.structures import StructureRepository
+from service.storage.probe import DatasetState, StateProbe
+from service.storage.structures import StoreState, StructureRepository
 from service.usecases.data import DataState, DataTarget, locate_v1, locate_v2
 from service.usecases.rendering import ResponseCache
 
 log = logging.getLogger(__name__)
+#: Answers up to this size are read whole before they are sent (see ``ReadCaches.respond``).
+WHOLE_ANSWER = 256 * 1024
 _VARY = "Accept, Accept-Language"
 #: The path segments that name a query's target (data and availability alike).
 _TARGET_SEGMENTS: dict[ApiVersion, tuple[str, ...]] = {
@@ -54,6 +56,15 @@ class Kept:
     gzipped: bytes | None
 
 
+@dataclass(frozen=True, slots=True)
+class Probed:
+    """What the state probe answered for a request's known target."""
+
+    target: DataTarget
+    structures: StoreState
+    dataset: DatasetState
+
+
 class ReadCaches:
     """Per worker: the targets that paths name, by the structures' fingerprint (resolving a
     dataflow reads and decodes its structures), and small answers by ETag."""
@@ -69,22 +80,28 @@ class ReadCaches:
         self,
         repo: StructureRepository,
         api: ApiVersion,
-        path: Mapping[str, str],
+        request: Request,
         *,
         harvest: bool = False,
     ) -> tuple[DataTarget, str, DataState]:
-        """The target ``path`` names (``locate``), the structures' fingerprint it was
-        resolved with, and its data set's state. A known target costs one round trip, which
-        asks both fingerprints.
+        """The target the request's path names (``locate``), the structures' fingerprint it
+        was resolved with, and its data set's state. A known target costs one round trip,
+        which asks both fingerprints, or none when the state probe asked them for this request
+        already (:meth:`known_answer`, when the answer was not kept).
 
         ``harvest`` (an ``updatedAfter`` query): the state is read once no upload is between
         stamping its versions and committing them (``DataReads.wait_for_writers``), so that
         neither a 304 nor a kept answer can hide versions stamped before the query came."""
+        path = request.path_params
         key = _target_key(api, path)
         known = self.targets.get(key)
         if known is not None:
             tag, target = known
-            structures, dataset = repo.state_and_dataset(target.flow.dsd.key)
+            probed: Probed | None = getattr(request.state, "probed", None)
+            if probed is not None and probed.target is target:
+                structures, dataset = probed.structures, probed.dataset
+            else:
+                structures, dataset = repo.state_and_dataset(target.flow.dsd.key)
             if structures.tag != tag:
                 known = None
         if known is None:
@@ -121,6 +138,8 @@ class ReadCaches:
         except Exception:  # the answer is made through a session, which reports the cause
             log.warning("state probe failed; answering through a session", exc_info=True)
             return None
+        # asked after the request came: the session's answer needs not ask it again
+        request.state.probed = Probed(target, structures, dataset)
         if structures.tag != tag:
             return None
         state = DataState.of(dataset)
@@ -139,6 +158,40 @@ class ReadCaches:
             return Response(status_code=304, headers=headers)
         kept = self.answers.get(etag)
         return None if kept is None else kept_response(request, kept, headers)
+
+    def respond(
+        self,
+        request: Request,
+        etag: str,
+        media_type: str,
+        first: bytes,
+        chunks: Iterator[bytes],
+        headers: dict[str, str],
+    ) -> Response:
+        """The answer ``first`` and ``chunks`` make: whole when it ends within
+        :data:`WHOLE_ANSWER` bytes (read here, on the thread that made it, rather than a trip
+        to the thread pool per chunk; with its Content-Length; kept for identical queries),
+        else streamed, and kept if it ends small enough after all (:meth:`keep`). HEAD gets
+        GET's answer, whose body ``SdmxHttpMiddleware`` drops, or a streamed answer's
+        headers."""
+        read = [first]
+        size = len(first)
+        while size <= WHOLE_ANSWER:
+            chunk = next(chunks, None)
+            if chunk is None:
+                body = b"".join(read)
+                if self.answers.size > 0:
+                    return kept_response(request, self.kept(etag, media_type, body), headers)
+                return Response(body, media_type=media_type, headers=headers)
+            read.append(chunk)
+            size += len(chunk)
+        if request.method == "HEAD":  # what GET streams: no Content-Length either
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+            return head_of_stream(media_type, headers)
+        streamed = self.keep(etag, media_type, _after(read, chunks))
+        return StreamingResponse(closing_stream(streamed), media_type=media_type, headers=headers)
 
     def keep(self, etag: str, media_type: str, chunks: Iterator[bytes]) -> Iterator[bytes]:
         """``chunks`` passed on; a whole answer small enough to keep is kept under ``etag``
@@ -169,6 +222,12 @@ class ReadCaches:
         found = Kept(body, media_type, packed)
         self.answers.put(etag, found)  # not kept beyond 1/64 of the cache (ResponseCache.put)
         return found
+
+
+def _after(read: list[bytes], chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """The chunks ``read`` already, then ``chunks``; closing this closes ``chunks``."""
+    yield from read
+    yield from chunks
 
 
 TagAndHeaders = Callable[[DataTarget, str, DataState], tuple[str, dict[str, str]] | None]

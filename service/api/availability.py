@@ -102,7 +102,7 @@ def _answer(
     repo = StructureRepository(session)
     caches: ReadCaches = request.app.state.read_caches
     harvest = query.params.updated_after is not None
-    target, structures, state = caches.target(repo, api, p, harvest=harvest)
+    target, structures, state = caches.target(repo, api, request, harvest=harvest)
     plan = plan_availability(target, query, api)
     lang, etag, headers = _validators(request, media_type, target, structures, state)
     if (known := caches.revalidated(request, state, etag, headers)) is not None:

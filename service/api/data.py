@@ -14,13 +14,12 @@ from collections.abc import Awaitable, Callable, Iterator
 from functools import partial
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from service.api.answers import ReadCaches, head_of_stream, serve_read
+from service.api.answers import ReadCaches, serve_read
 from service.api.auth import register_reads
 from service.api.conditional import http_date
-from service.api.deps import closing_stream
 from service.api.errors import render_error
 from service.errors import NoResultsFound, SdmxError
 from service.formats.base import Lang
@@ -133,7 +132,7 @@ def _answer(
         repo = StructureRepository(session)
         caches: ReadCaches = request.app.state.read_caches
         harvest = params.updated_after is not None
-        target, structures, state = caches.target(repo, api, request.path_params, harvest=harvest)
+        target, structures, state = caches.target(repo, api, request, harvest=harvest)
         plan = plan_query(target, request.path_params.get("key"), params, api)
         check_format(plan, fmt)
         return _respond(request, session, settings, plan, fmt, negotiated, structures, state)
@@ -172,10 +171,7 @@ def _respond(
     # The first chunk is made before the response starts: what the writer refuses is still
     # an error response (HEAD too, so that it answers what GET would).
     first = next(chunks, b"")
-    if request.method == "HEAD":
-        return head_of_stream(fmt.media_type, headers)
-    body = caches.keep(etag, fmt.media_type, _after(first, chunks))
-    return StreamingResponse(closing_stream(body), media_type=fmt.media_type, headers=headers)
+    return caches.respond(request, etag, fmt.media_type, first, chunks, headers)
 
 
 def _written_by_postgresql(
@@ -205,12 +201,6 @@ def _written_by_postgresql(
     else:
         return None
     return export if pg_export.large(session, plan, ds, settings.export_min_observations) else None
-
-
-def _after(first: bytes, chunks: Iterator[bytes]) -> Iterator[bytes]:
-    """``first``, then ``chunks``; closing this closes ``chunks`` (``yield from``)."""
-    yield first
-    yield from chunks
 
 
 def _validators(

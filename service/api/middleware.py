@@ -54,6 +54,7 @@ class SdmxHttpMiddleware:
             _set_header(scope, b"accept-encoding", without_refused_gzip(encoding))
         request_id = headers.get("x-request-id") or uuid.uuid4().hex
         cacheable = scope["method"] in ("GET", "HEAD")
+        head = scope["method"] == "HEAD"
         state: dict[str, Any] = {"status": 0, "bytes": 0, "started": False}
         start = time.perf_counter()
 
@@ -61,13 +62,12 @@ class SdmxHttpMiddleware:
             if message["type"] == "http.response.start":
                 state["status"] = message["status"]
                 state["started"] = True
-                out = MutableHeaders(scope=message)
-                if cacheable:
-                    _vary_on_encoding(out)
-                self._cors_headers(out, origin)
-                out["X-Request-ID"] = request_id
+                self._own_headers(MutableHeaders(scope=message), cacheable, origin, request_id)
             elif message["type"] == "http.response.body":
                 state["bytes"] = int(state["bytes"]) + len(message.get("body", b""))
+                if head and message.get("body"):
+                    # GET's headers (Content-Length too, RFC 9110 9.3.2), never a body
+                    message = {**message, "body": b""}
             await send(message)
 
         try:
@@ -84,6 +84,14 @@ class SdmxHttpMiddleware:
             await self._internal_error(scope, headers, wrapped_send)
         finally:
             self._log(scope, state, start, request_id)
+
+    def _own_headers(
+        self, out: MutableHeaders, cacheable: bool, origin: str | None, request_id: str
+    ) -> None:
+        if cacheable:
+            _vary_on_encoding(out)
+        self._cors_headers(out, origin)
+        out["X-Request-ID"] = request_id
 
     def _cors_headers(self, out: MutableHeaders, origin: str | None) -> None:
         allowed = self._allow_origin(origin)

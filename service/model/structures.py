@@ -163,12 +163,12 @@ class ContentConstraint(
 
     def allowed_codes(self, component_id: str) -> tuple[str, ...] | None:
         """The codes an ``Allowed`` constraint includes for a component, or None if unrestricted."""
-        values: list[str] = []
+        values: dict[str, None] = {}  # insertion-ordered and without repeats, in linear time
         restricted = False
         for region in self.cube_regions:
             if region.include and component_id in region.key_values:
                 restricted = True
-                values.extend(v for v in region.key_values[component_id] if v not in values)
+                values.update(dict.fromkeys(region.key_values[component_id]))
         return tuple(values) if restricted else None
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from urllib.parse import quote, urlencode
 
 import psycopg
 from sqlalchemy.engine import make_url
@@ -39,8 +40,16 @@ LEFT JOIN dataset AS d
 
 
 def libpq_url(database_url: str) -> str:
-    """The libpq form of a SQLAlchemy PostgreSQL URL (its query, e.g. ``options``, kept)."""
-    return make_url(database_url).set(drivername="postgresql").render_as_string(False)
+    """The libpq form of a SQLAlchemy PostgreSQL URL (its query, e.g. ``options``, kept).
+
+    The query is percent-encoded as libpq decodes it: SQLAlchemy writes a space as ``+``,
+    which libpq keeps, so ``options=-csearch_path=a -cstatement_timeout=5s`` would set the
+    search path to ``a+-cstatement_timeout=5s``."""
+    url = make_url(database_url).set(drivername="postgresql")
+    base = url.set(query={}).render_as_string(hide_password=False)
+    if not url.query:
+        return base
+    return f"{base}?{urlencode(url.query, doseq=True, quote_via=quote)}"
 
 
 class StateProbe:

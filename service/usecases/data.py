@@ -60,7 +60,6 @@ from service.model import (
     Localised,
     ProvisionAgreement,
 )
-from service.model.structures import allowed_codes
 from service.model.types import StructureType
 from service.query.data import (
     ALL_DIMENSIONS,
@@ -1009,7 +1008,7 @@ def scope_of(plan: DataPlan, dataset_pk: int) -> Scope:
     flow = plan.target.flow
     allowed = []
     for dim in plan.dimensions:
-        codes = allowed_codes(flow.constraints, dim)
+        codes = flow.allowed(dim)
         if dim == AREA and plan.target.areas is not None:
             codes = plan.target.areas if codes is None else codes & plan.target.areas
         allowed.append(codes)

@@ -62,6 +62,17 @@ class FlowContext:
                 found[component.id] = {code.id: code.names for code in codelist.items}
         return found
 
+    @functools.cached_property
+    def _allowed(self) -> dict[str, frozenset[str] | None]:
+        return {c.id: allowed_codes(self.constraints, c.id) for c in self.dsd.components}
+
+    def allowed(self, component_id: str) -> frozenset[str] | None:
+        """The codes the dataflow's Allowed constraints allow for a component (None: any),
+        worked out once per resolved dataflow: every data query asks it of each dimension."""
+        if component_id in self._allowed:
+            return self._allowed[component_id]
+        return allowed_codes(self.constraints, component_id)
+
     def provider_areas(self, provider: Ref, dimension: str = "REF_AREA") -> frozenset[str] | None:
         """The codes a provider may report for ``dimension`` (None: no restriction)."""
         return allowed_codes(self.provider_constraints.get(provider, ()), dimension)

@@ -91,7 +91,7 @@ def plain_current(plan: DataPlan, session: Session) -> bool:
     p = plan.params
     every = {a.id for a in plan.dsd.attributes}
     return (
-        session.connection().dialect.name == "postgresql"
+        session.get_bind().dialect.name == "postgresql"
         and p.detail == "full"
         and p.updated_after is None
         and p.as_of is None

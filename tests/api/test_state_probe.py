@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from typing import Any
+from unittest.mock import patch
 
 import psycopg
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, make_url, text
 
 from service.storage.probe import StateProbe, libpq_url
 from service.storage.structures import StructureRepository
 from tests.api.conftest import Env
 from tests.api.test_data_cache import observation_reads
-from tests.api.test_data_query import A05, JSON20
+from tests.api.test_data_query import A05, CSV20, JSON20
 from tests.api.test_upload import csv as message
 from tests.api.test_upload import row
 
@@ -198,3 +200,76 @@ def test_a_failing_probe_leaves_the_answer_to_a_session(env: Env) -> None:
     finally:
         del probe.ask
     assert (again.status_code, again.content) == (200, first.content)
+
+
+def test_an_answer_made_in_a_session_takes_the_probes_state(env: Env) -> None:
+    """A query not kept (here: another format) on a known target: the probe asked the state
+    for it on the event loop, and the session reads the data without asking it again."""
+    postgres_only(env)
+    assert env.post(message(row(), row(year="2021", value="11"))).status_code == 201
+    first = env.client.get(A05, headers={"Accept": JSON20})  # the target is now known
+    engine: Engine = env.client.app.state.engine  # type: ignore[attr-defined]
+    through_engine: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        through_engine.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        with observation_reads(env) as reads:
+            other = env.client.get(A05, headers={"Accept": CSV20})
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert other.status_code == 200
+    assert other.text.count("\n") == 3  # header and two observations
+    assert reads  # made in a session
+    assert not [s for s in through_engine if "artefact" in s]  # the state was not asked again
+    assert first.status_code == 200
+
+
+def test_a_changed_structure_store_is_seen_despite_the_probe(env: Env) -> None:
+    """The probe's state serves only the target it was asked for: a target resolved anew
+    (the structures changed since) asks the state in its session."""
+    postgres_only(env)
+    assert env.post(message(row())).status_code == 201
+    assert env.client.get(A05, headers={"Accept": JSON20}).status_code == 200
+    with env.session() as session:  # a structure changes: its fingerprint with it
+        session.execute(text("UPDATE artefact SET updated_at = now()"))
+        session.commit()
+    states: list[object] = []
+    real = StructureRepository.state_and_dataset
+
+    def spy(self: StructureRepository, dsd: tuple[str, str, str]) -> Any:
+        states.append(dsd)
+        return real(self, dsd)
+
+    with patch.object(StructureRepository, "state_and_dataset", spy):
+        again = env.client.get(A05, headers={"Accept": CSV20})
+    assert again.status_code == 200
+    assert states == [env.dsd.key]  # the target was resolved again, then its state asked
+
+
+def test_the_probe_connects_with_the_urls_options(env: Env) -> None:
+    """``options`` with a space (two settings) reach libpq as written: SQLAlchemy's own
+    rendering would turn the space into ``+`` and libpq would keep it."""
+    postgres_only(env)
+    found = make_url(env.settings.database_url)
+    options = " ".join(
+        filter(None, [found.query.get("options"), "-cstatement_timeout=4321 -capplication_name=p"])
+    )
+    url = found.update_query_dict({"options": options}).render_as_string(hide_password=False)
+    assert "+" in url  # SQLAlchemy's way with a space
+    assert libpq_url(url).endswith("statement_timeout%3D4321%20-capplication_name%3Dp")
+
+    async def ask() -> tuple[object, object]:
+        probe = StateProbe(url)
+        try:
+            await probe.ask(env.dsd.key)
+            conn = await probe._connection()
+            timeout = await (await conn.execute("SHOW statement_timeout")).fetchone()
+            name = await (await conn.execute("SHOW application_name")).fetchone()
+            return timeout, name
+        finally:
+            await probe.close()
+
+    assert asyncio.run(ask()) == (("4321ms",), ("p",))
