@@ -167,16 +167,21 @@ class ReadCaches:
         first: bytes,
         chunks: Iterator[bytes],
         headers: dict[str, str],
+        *,
+        whole: bool = True,
     ) -> Response:
         """The answer ``first`` and ``chunks`` make: whole when it ends within
         :data:`WHOLE_ANSWER` bytes (read here, on the thread that made it, rather than a trip
         to the thread pool per chunk; with its Content-Length; kept for identical queries),
         else streamed, and kept if it ends small enough after all (:meth:`keep`). HEAD gets
         GET's answer, whose body ``SdmxHttpMiddleware`` drops, or a streamed answer's
-        headers."""
+        headers.
+
+        ``whole`` False: streamed from the first chunk on, for an answer known to be large
+        (a PostgreSQL export, whose next chunk may come only after a pass over the data)."""
         read = [first]
         size = len(first)
-        while size <= WHOLE_ANSWER:
+        while whole and size <= WHOLE_ANSWER:
             chunk = next(chunks, None)
             if chunk is None:
                 body = b"".join(read)

@@ -159,7 +159,8 @@ def _respond(
     message = build_message(plan, options)
     cap = settings.max_data_observations
     chunks: Iterator[bytes] | None
-    if (export := _written_by_postgresql(session, settings, plan, fmt, message, state)) is not None:
+    export = _written_by_postgresql(session, settings, plan, fmt, message, state)
+    if export is not None:
         chunks = export()
     else:
         parts = run_query(session, plan, state, cap=cap)
@@ -171,7 +172,8 @@ def _respond(
     # The first chunk is made before the response starts: what the writer refuses is still
     # an error response (HEAD too, so that it answers what GET would).
     first = next(chunks, b"")
-    return caches.respond(request, etag, fmt.media_type, first, chunks, headers)
+    whole = export is None  # an export is large: its first byte goes as soon as it is made
+    return caches.respond(request, etag, fmt.media_type, first, chunks, headers, whole=whole)
 
 
 def _written_by_postgresql(

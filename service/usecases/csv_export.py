@@ -119,8 +119,11 @@ def _copy(
     where = sql.series() + pg_export.share(part, parts)
     # Each series' lines in one row (read by index, series by series; OFFSET 0 keeps that
     # subquery of each series): the service handles a row per series, not per observation.
+    # The OFFSET 0 of the series keeps their start of line a value made once per series:
+    # without it, PostgreSQL pulls the subquery up and builds it again for every observation
+    # (a third of the export's time).
     body = (
-        f"SELECT o.lines FROM ({series} WHERE {where}) v CROSS JOIN LATERAL "
+        f"SELECT o.lines FROM ({series} WHERE {where} OFFSET 0) v CROSS JOIN LATERAL "
         f"(SELECT string_agg({line}, chr(10)) AS lines FROM observation c "
         "WHERE c.series_pk = v.pk AND c.superseded_at IS NULL AND NOT c.deleted OFFSET 0) o "
         "WHERE o.lines IS NOT NULL"

@@ -14,10 +14,14 @@ from pathlib import Path
 import pytest
 
 from service.api import answers
+from service.usecases import pg_export
 from tests.api.conftest import Env
+from tests.api.export_helpers import export_settings
 from tests.api.test_data_query import A05, CSV20, JSON20, SS21, data_env
 from tests.api.test_upload import csv as message
 from tests.api.test_upload import row
+from tests.api.test_upload_columnar import first_load
+from tests.api.upload_helpers import open_env
 
 IDENTITY = {"Accept-Encoding": "identity"}
 #: A message's id and when it was prepared.
@@ -110,3 +114,19 @@ def test_head_says_what_get_would_without_a_body(
     assert head.status_code == 200
     assert head.content == b""
     assert "content-length" not in head.headers
+
+
+@pytest.mark.parametrize("accept", [CSV20, JSON20, SS21])
+def test_an_export_postgresql_writes_streams_from_its_first_chunk(
+    tmp_path: Path, accept: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An export is large (``export_min_observations``): its head goes out at once, not after
+    a read-ahead that would wait for the parts (SDMX-JSON's numbering pass first)."""
+    with open_env(export_settings(tmp_path, "whole_export")) as env:
+        assert env.post(first_load()).status_code == 201
+        exported = env.client.get(A05, headers={"Accept": accept, **IDENTITY})
+        monkeypatch.setattr(pg_export, "large", lambda *_: False)  # the general path
+        general = env.client.get(A05, headers={"Accept": accept, **IDENTITY})
+    assert (exported.status_code, general.status_code) == (200, 200)
+    assert "content-length" not in exported.headers
+    assert int(general.headers["content-length"]) == len(general.content)
