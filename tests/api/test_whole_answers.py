@@ -10,10 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from service.api import answers
+from service.usecases import data as data_usecase
 from service.usecases import pg_export
 from tests.api.conftest import Env
 from tests.api.export_helpers import export_settings
@@ -130,3 +132,32 @@ def test_an_export_postgresql_writes_streams_from_its_first_chunk(
     assert (exported.status_code, general.status_code) == (200, 200)
     assert "content-length" not in exported.headers
     assert int(general.headers["content-length"]) == len(general.content)
+
+
+def test_a_failure_inside_a_whole_answer_is_an_sdmx_error(
+    uncached: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The SDMX-CSV header is made before the rows; a row that fails after it still comes
+    back as an SDMX error (500), not as a transfer broken after a 200."""
+    rows = [
+        row(area=area, sex=sex, year=str(year))
+        for area in ("THA", "VNM", "LAO", "KHM", "MMR")
+        for sex in ("SEX_T", "SEX_M", "SEX_F")
+        for year in range(1990, 2020)
+    ]
+    assert uncached.post(message(*rows)).status_code == 201
+    shape = data_usecase._Shaper.row
+    calls = 0
+
+    def failing(self: Any, *args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == len(rows):  # the last: the first chunks are made by then
+            raise RuntimeError("a row could not be shaped")
+        return shape(self, *args, **kwargs)
+
+    monkeypatch.setattr(data_usecase._Shaper, "row", failing)
+    answer = uncached.client.get(A05, headers={"Accept": CSV20})
+    assert answer.status_code == 500
+    assert answer.json()["errors"][0]["code"] == 500
+    assert calls == len(rows)
