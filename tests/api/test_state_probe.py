@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from unittest.mock import patch
 
@@ -33,6 +35,22 @@ def session_view(env: Env) -> tuple[str, tuple[int, dt.datetime | None] | None]:
     with env.client.app.state.sessionmaker() as session:  # type: ignore[attr-defined]
         structures, dataset = StructureRepository(session).state_and_dataset(env.dsd.key)
     return structures.tag, dataset
+
+
+@contextmanager
+def engine_statements(env: Env) -> Iterator[list[str]]:
+    """The statements that run through the app's engine while the block runs."""
+    engine: Engine = env.client.app.state.engine  # type: ignore[attr-defined]
+    seen: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 def test_the_probe_says_what_a_session_says(env: Env) -> None:
@@ -159,20 +177,11 @@ def test_a_repeated_query_is_answered_without_a_session(env: Env) -> None:
     postgres_only(env)
     assert env.post(message(row(), row(year="2021", value="11"))).status_code == 201
     first = env.client.get(A05, headers={"Accept": JSON20})
-    engine: Engine = env.client.app.state.engine  # type: ignore[attr-defined]
-    through_engine: list[str] = []
-
-    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        through_engine.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with engine_statements(env) as through_engine:
         again = env.client.get(A05, headers={"Accept": JSON20})
         revalidated = env.client.get(
             A05, headers={"Accept": JSON20, "If-None-Match": first.headers["etag"]}
         )
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert through_engine == []
     assert (again.status_code, again.content) == (200, first.content)
     assert again.headers["etag"] == first.headers["etag"]
@@ -208,18 +217,8 @@ def test_an_answer_made_in_a_session_takes_the_probes_state(env: Env) -> None:
     postgres_only(env)
     assert env.post(message(row(), row(year="2021", value="11"))).status_code == 201
     first = env.client.get(A05, headers={"Accept": JSON20})  # the target is now known
-    engine: Engine = env.client.app.state.engine  # type: ignore[attr-defined]
-    through_engine: list[str] = []
-
-    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        through_engine.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        with observation_reads(env) as reads:
-            other = env.client.get(A05, headers={"Accept": CSV20})
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    with engine_statements(env) as through_engine, observation_reads(env) as reads:
+        other = env.client.get(A05, headers={"Accept": CSV20})
     assert other.status_code == 200
     assert other.text.count("\n") == 3  # header and two observations
     assert reads  # made in a session
