@@ -6,6 +6,7 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import CapacityLimiter
 from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
@@ -42,6 +43,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessionmaker = session_factory(engine)
         probe = None if settings.is_sqlite else StateProbe(settings.database_url)
         app.state.state_probe = probe
+        # PostgreSQL: no more reads at once than the pool keeps connections, so that a burst
+        # waits its turn rather than open (and close) an overflow connection, and a backend
+        # process, per request (in_session)
+        app.state.read_limiter = None if probe is None else CapacityLimiter(settings.pool_size)
         # What exists now (the modules, the app) lives as long as the process: out of the
         # collector's sight, a full collection no longer walks 150,000 objects (50-150 ms
         # during which this worker answers nothing).
@@ -64,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.state_probe = None  # PostgreSQL: set by the lifespan (storage/probe.py)
+    app.state.read_limiter = None  # PostgreSQL: set by the lifespan
     app.state.read_caches = answers.ReadCaches(settings)
     add_exception_handlers(app)
     app.include_router(health.router)

@@ -24,9 +24,9 @@ class Settings(BaseSettings):
     #: The store. Default: an embedded SQLite file. ``postgresql+psycopg://…`` selects PostgreSQL.
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'ilms.db'}"
     #: Connections kept open per worker process (PostgreSQL only). A request holds one while
-    #: it runs (a streamed answer until its last byte), so this should cover the concurrent
-    #: requests a worker serves: beyond it, overflow connections are opened and closed per
-    #: request, and PostgreSQL starts a backend process for each.
+    #: it runs (a streamed answer until its last byte): beyond them, overflow connections are
+    #: opened and closed per request, and PostgreSQL starts a backend process for each. A
+    #: worker therefore makes no more read answers at once than this (the others wait).
     pool_size: int = 16
     max_overflow: int = 24
     #: Folders of SDMX-ML structure messages loaded into a fresh store by ``ilms serve``.

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Annotated, TypeVar
 
 import anyio
+import anyio.to_thread
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -45,7 +46,8 @@ async def in_session(request: Request, work: Callable[[Session], T]) -> T:
     sync dependency and the endpoint in the thread pool one after another (the session's
     setup, the endpoint, the session's teardown): for small, frequent queries those trips
     cost more than the query. A streamed answer keeps its session until its last chunk has
-    gone, or the client has left.
+    gone, or the client has left. On PostgreSQL, no more run at once than the pool keeps
+    connections (``app.state.read_limiter``); the others wait their turn on the event loop.
     """
     session: Session = request.app.state.sessionmaker()  # no I/O: it connects on first use
 
@@ -61,7 +63,8 @@ async def in_session(request: Request, work: Callable[[Session], T]) -> T:
             session.close()
         return result
 
-    return await run_in_threadpool(run)
+    limiter: anyio.CapacityLimiter | None = getattr(request.app.state, "read_limiter", None)
+    return await anyio.to_thread.run_sync(run, limiter=limiter)
 
 
 async def closing_stream(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
