@@ -191,9 +191,7 @@ class ReadCaches:
             read.append(chunk)
             size += len(chunk)
         if request.method == "HEAD":  # what GET streams: no Content-Length either
-            close = getattr(chunks, "close", None)
-            if close is not None:
-                close()
+            _close(chunks)
             return head_of_stream(media_type, headers)
         streamed = self.keep(etag, media_type, _after(read, chunks))
         return StreamingResponse(closing_stream(streamed), media_type=media_type, headers=headers)
@@ -214,9 +212,7 @@ class ReadCaches:
                         kept = None
                 yield chunk
         finally:  # closed early (the client left): close what the chunks come from
-            close = getattr(chunks, "close", None)
-            if close is not None:
-                close()
+            _close(chunks)
         if kept is not None:
             self.kept(etag, media_type, b"".join(kept))
 
@@ -227,6 +223,13 @@ class ReadCaches:
         found = Kept(body, media_type, packed)
         self.answers.put(etag, found)  # not kept beyond 1/64 of the cache (ResponseCache.put)
         return found
+
+
+def _close(chunks: Iterator[bytes]) -> None:
+    """Close ``chunks`` when it can be (a generator: what it holds open is let go)."""
+    close = getattr(chunks, "close", None)
+    if close is not None:
+        close()
 
 
 def _after(read: list[bytes], chunks: Iterator[bytes]) -> Iterator[bytes]:
@@ -255,15 +258,12 @@ async def serve_read(
 
 
 def kept_response(request: Request, kept: Kept, headers: dict[str, str]) -> Response:
-    """A whole answer, gzipped already when the client takes gzip. HEAD: GET's headers,
-    its Content-Length included (RFC 9110, 9.3.2), without the body."""
+    """A whole answer, gzipped already when the client takes gzip. HEAD gets the same, GET's
+    headers with its Content-Length (RFC 9110, 9.3.2): ``SdmxHttpMiddleware`` drops the body."""
     body = kept.body
     if kept.gzipped is not None and accepts_gzip(request.headers.get("accept-encoding")):
         headers = {**headers, "Content-Encoding": "gzip", "Vary": f"{_VARY}, Accept-Encoding"}
         body = kept.gzipped
-    if request.method == "HEAD":
-        headers = {**headers, "Content-Length": str(len(body))}
-        return Response(status_code=200, media_type=kept.media_type, headers=headers)
     return Response(body, media_type=kept.media_type, headers=headers)
 
 

@@ -63,7 +63,7 @@ async def in_session(request: Request, work: Callable[[Session], T]) -> T:
             session.close()
         return result
 
-    limiter: anyio.CapacityLimiter | None = getattr(request.app.state, "read_limiter", None)
+    limiter: anyio.CapacityLimiter | None = request.app.state.read_limiter
     return await anyio.to_thread.run_sync(run, limiter=limiter)
 
 
